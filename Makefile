@@ -1,0 +1,50 @@
+# perfbase: run `make help` for the targets.
+GO        ?= go
+BIN       ?= bin/perfbase
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
+BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+VPKG      := github.com/prometheus/common/version
+LDFLAGS   := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) -X $(VPKG).BuildUser=perfbase -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+GOLANGCI  ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/perfbase with version information.
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/perfbase
+
+.PHONY: demo
+demo: build ## Run the demo on the embedded store (the README's first command).
+	./$(BIN) demo
+
+.PHONY: test
+test: ## Run all tests with the race detector (integration tests need the servers: see .ci/run).
+	$(GO) test -race -count=1 -timeout 40m ./...
+
+.PHONY: test-short
+test-short: ## Run the unit tests only.
+	$(GO) test -short -count=1 ./...
+
+.PHONY: lint
+lint: ## Run go vet and golangci-lint.
+	$(GO) vet ./...
+	@test -x $(GOLANGCI) || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@latest
+	$(GOLANGCI) run ./...
+
+.PHONY: tidy
+tidy: ## Check that go.mod and go.sum are tidy.
+	$(GO) mod tidy
+	git diff --exit-code go.mod go.sum
+
+.PHONY: bench
+bench: ## Run the benchmarks against peers (see BENCHMARKS.md).
+	bash .ci/bench
+
+.PHONY: clean
+clean: ## Remove build output.
+	rm -rf bin

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/prometheus/common/promslog"
+)
+
+// CLI lists every command; each lives in a file of its own.
+type CLI struct {
+	GlobalFlags
+
+	Validate   ValidateCmd   `cmd:"" help:"Check scenario files without sending anything."`
+	Version    VersionCmd    `cmd:"" help:"Print the version."`
+}
+
+// GlobalFlags apply to every command.
+type GlobalFlags struct {
+	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
+	LogFormat string `help:"Log format: logfmt or json." default:"logfmt" enum:"logfmt,json"`
+}
+
+// Globals is what every command's Run receives: the writers, the logger and
+// a context cancelled on SIGINT or SIGTERM.
+type Globals struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Logger *slog.Logger
+	ctx    context.Context
+}
+
+// Context is cancelled when the user asks perfbase to stop.
+func (g *Globals) Context() context.Context { return g.ctx }
+
+func (g *Globals) setup(f *GlobalFlags) error {
+	lvl := promslog.NewLevel()
+	if err := lvl.Set(f.LogLevel); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	format := promslog.NewFormat()
+	if err := format.Set(f.LogFormat); err != nil {
+		return fmt.Errorf("--log-format: %w", err)
+	}
+	g.Logger = promslog.New(&promslog.Config{Level: lvl, Format: format, Writer: g.Stderr})
+	return nil
+}

@@ -1,0 +1,89 @@
+// Command perfbase drives load against business interfaces, exports
+// per-interface latency and success metrics, and compares each month with
+// its baseline. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes, the same for every command so CI can gate on them.
+const (
+	exitOK       = 0
+	exitFailed   = 1 // thresholds failed, guard aborted, regression found
+	exitBadInput = 2 // bad flags, bad files: nothing was done
+)
+
+// exitError carries an exit code with its error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// badInput marks err as the user's input being wrong: exit code 2.
+func badInput(err error) error { return &exitError{code: exitBadInput, err: err} }
+
+// failed marks a completed command whose verdict is negative: exit code 1.
+func failed(err error) error { return &exitError{code: exitFailed, err: err} }
+
+// run parses args, runs the selected command and returns the exit code.
+// Signals cancel the command's context, so commands stop cleanly.
+func run(args []string, stdout, stderr io.Writer) int {
+	var cli CLI
+	exit := -1
+	parser, err := kong.New(&cli,
+		kong.Name("perfbase"),
+		kong.Description("Load driver, exporter and baseline-regression analyzer for business interfaces."),
+		kong.UsageOnError(),
+		kong.DefaultEnvars("PERFBASE"),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exit = code }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, Summary: true}),
+		kong.Vars{"version": versionString()},
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "perfbase: %v\n", err)
+		return exitBadInput
+	}
+	kctx, err := parser.Parse(args)
+	if exit >= 0 { // --help or --version
+		return exit
+	}
+	if err != nil {
+		parser.Errorf("%v", err)
+		return exitBadInput
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	globals := &Globals{Stdout: stdout, Stderr: stderr, ctx: ctx}
+	if err := globals.setup(&cli.GlobalFlags); err != nil {
+		fmt.Fprintf(stderr, "perfbase: %v\n", err)
+		return exitBadInput
+	}
+	if err := kctx.Run(globals); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.err != nil && ee.err.Error() != "" {
+				fmt.Fprintf(stderr, "perfbase: %v\n", ee.err)
+			}
+			return ee.code
+		}
+		fmt.Fprintf(stderr, "perfbase: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
