@@ -1,0 +1,250 @@
+package loader
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/perfbase/perfbase/internal/scenario"
+)
+
+// Summary is the end-of-run result, written as a table and, with
+// --summary-json, as JSON. Its field names are a stable interface.
+type Summary struct {
+	Scenario     string             `json:"scenario"`
+	RunID        string             `json:"run_id,omitempty"`
+	Mode         string             `json:"mode"`
+	Shard        string             `json:"shard,omitempty"`
+	Start        time.Time          `json:"start"`
+	End          time.Time          `json:"end"`
+	Duration     float64            `json:"duration_seconds"`
+	Interrupted  bool               `json:"interrupted"`
+	GuardAborted bool               `json:"guard_aborted"`
+	Passed       bool               `json:"passed"`
+	Interfaces   []InterfaceSummary `json:"interfaces"`
+}
+
+// InterfaceSummary is one interface's result. Counts cover every phase,
+// so they add up with the exported counters; latencies and ratios cover
+// the steady (non-warm-up) phase, or every phase when there was none.
+// Latency quantiles are of successful requests.
+type InterfaceSummary struct {
+	Name            string  `json:"name"`
+	Scheduled       uint64  `json:"scheduled"`
+	Success         uint64  `json:"success"`
+	BusinessFailure uint64  `json:"business_failure"`
+	SystemFailure   uint64  `json:"system_failure"`
+	Dropped         uint64  `json:"dropped"`
+	Warmup          uint64  `json:"warmup_scheduled"`
+	AchievedRPS     float64 `json:"achieved_rps"`
+	LatencyP50      float64 `json:"latency_p50_seconds"`
+	LatencyP90      float64 `json:"latency_p90_seconds"`
+	LatencyP95      float64 `json:"latency_p95_seconds"`
+	LatencyP99      float64 `json:"latency_p99_seconds"`
+	LatencyMax      float64 `json:"latency_max_seconds"`
+	// SystemSuccessRatio is (success + business_failure) / completed.
+	SystemSuccessRatio float64 `json:"system_success_ratio"`
+	// BusinessSuccessRatio is success / (success + business_failure): the
+	// business verdict is only meaningful on system successes.
+	BusinessSuccessRatio float64           `json:"business_success_ratio"`
+	DroppedRatio         float64           `json:"dropped_ratio"`
+	Thresholds           []ThresholdResult `json:"thresholds"`
+	Passed               bool              `json:"passed"`
+}
+
+// ThresholdResult is one checked threshold.
+type ThresholdResult struct {
+	Name     string  `json:"name"` // p99, business_success, ...
+	Limit    float64 `json:"limit"`
+	Actual   float64 `json:"actual"`
+	Passed   bool    `json:"passed"`
+	Operator string  `json:"operator"` // "<=" or ">="
+}
+
+func ratio(num, den uint64) float64 {
+	if den == 0 {
+		return 0
+	}
+	return float64(num) / float64(den)
+}
+
+func (e *engine) summary(start, end time.Time) *Summary {
+	sum := &Summary{
+		Scenario: e.s.Name, Mode: e.s.Mode, Shard: e.opts.Shard.String(),
+		Start: start, End: end, Duration: end.Sub(start).Seconds(), Passed: true,
+	}
+	for _, name := range e.order {
+		st := e.stats[name]
+		all := st.allCounts()
+		steady := st.counts(1)
+		var h histSnapshot
+		st.latency[1].snapshot(&h)
+		measured := steady
+		if steady.Sent+steady.Dropped == 0 {
+			measured = all
+			var w histSnapshot
+			st.latency[0].snapshot(&w)
+			for i := range h.counts {
+				h.counts[i] += w.counts[i]
+			}
+			h.total += w.total
+			h.max = max(h.max, w.max)
+		}
+		is := InterfaceSummary{
+			Name:            name,
+			Scheduled:       all.Sent + all.Dropped,
+			Success:         all.Outcomes[Success],
+			BusinessFailure: all.Outcomes[BusinessFailure],
+			SystemFailure:   all.Outcomes[SystemFailure],
+			Dropped:         all.Dropped,
+			Warmup:          st.sent[0].Load() + st.dropped[0].Load(),
+			LatencyP50:      h.quantile(0.50).Seconds(),
+			LatencyP90:      h.quantile(0.90).Seconds(),
+			LatencyP95:      h.quantile(0.95).Seconds(),
+			LatencyP99:      h.quantile(0.99).Seconds(),
+			LatencyMax:      h.max.Seconds(),
+		}
+		if d := time.Duration(st.active.Load()).Seconds(); d > 0 {
+			is.AchievedRPS = float64(all.completed()) / d
+		}
+		sysOK := measured.Outcomes[Success] + measured.Outcomes[BusinessFailure]
+		is.SystemSuccessRatio = ratio(sysOK, measured.completed())
+		is.BusinessSuccessRatio = ratio(measured.Outcomes[Success], sysOK)
+		is.DroppedRatio = ratio(measured.Dropped, measured.Sent+measured.Dropped)
+		is.Thresholds, is.Passed = checkThresholds(e.s, name, &is)
+		if !is.Passed {
+			sum.Passed = false
+		}
+		sum.Interfaces = append(sum.Interfaces, is)
+	}
+	if e.guardAborted.Load() {
+		sum.Passed = false
+	}
+	return sum
+}
+
+// checkThresholds applies the interface's thresholds, and those under "*".
+func checkThresholds(s *scenario.Scenario, name string, is *InterfaceSummary) ([]ThresholdResult, bool) {
+	var out []ThresholdResult
+	passed := true
+	for _, key := range []string{"*", name} {
+		th, ok := s.Thresholds[key]
+		if !ok {
+			continue
+		}
+		add := func(n string, limit, actual float64, upper bool) {
+			r := ThresholdResult{Name: n, Limit: limit, Actual: actual, Operator: ">="}
+			if upper {
+				r.Operator = "<="
+				r.Passed = actual <= limit
+			} else {
+				r.Passed = actual >= limit
+			}
+			// The interface's own threshold replaces the "*" one.
+			for i := range out {
+				if out[i].Name == n {
+					out = append(out[:i], out[i+1:]...)
+					break
+				}
+			}
+			out = append(out, r)
+		}
+		for _, q := range []struct {
+			n string
+			d scenario.Duration
+			v float64
+		}{{"p50", th.P50, is.LatencyP50}, {"p90", th.P90, is.LatencyP90}, {"p95", th.P95, is.LatencyP95}, {"p99", th.P99, is.LatencyP99}} {
+			if q.d > 0 {
+				add(q.n, q.d.D().Seconds(), q.v, true)
+			}
+		}
+		if th.BusinessSuccess > 0 {
+			add("business_success", th.BusinessSuccess, is.BusinessSuccessRatio, false)
+		}
+		if th.SystemSuccess > 0 {
+			add("system_success", th.SystemSuccess, is.SystemSuccessRatio, false)
+		}
+		if th.MaxDropped != nil {
+			add("max_dropped", *th.MaxDropped, is.DroppedRatio, true)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for _, r := range out {
+		passed = passed && r.Passed
+	}
+	return out, passed
+}
+
+// WriteJSON writes the summary as indented JSON.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// WriteTable writes the per-interface summary table.
+func (s *Summary) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "interface\tscheduled\tsuccess\tbiz fail\tsys fail\tdropped\trps\tp50\tp90\tp99\tmax\tsystem ok\tbusiness ok\tthresholds\t")
+	for _, i := range s.Interfaces {
+		verdict := "pass"
+		if !i.Passed {
+			var failed []string
+			for _, t := range i.Thresholds {
+				if !t.Passed {
+					failed = append(failed, t.Name)
+				}
+			}
+			verdict = "FAIL " + strings.Join(failed, ",")
+		} else if len(i.Thresholds) == 0 {
+			verdict = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			i.Name, i.Scheduled, i.Success, i.BusinessFailure, i.SystemFailure, i.Dropped, i.AchievedRPS,
+			fmtSeconds(i.LatencyP50), fmtSeconds(i.LatencyP90), fmtSeconds(i.LatencyP99), fmtSeconds(i.LatencyMax),
+			fmtPercent(i.SystemSuccessRatio), fmtPercent(i.BusinessSuccessRatio), verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	status := "PASSED"
+	switch {
+	case s.GuardAborted:
+		status = "ABORTED by the guard"
+	case !s.Passed:
+		status = "FAILED"
+	}
+	extra := ""
+	if s.Interrupted {
+		extra = " (interrupted)"
+	}
+	_, err := fmt.Fprintf(w, "\n%s: %s in %s%s\n", s.Scenario, status, time.Duration(s.Duration*float64(time.Second)).Round(time.Millisecond), extra)
+	return err
+}
+
+func fmtSeconds(s float64) string {
+	if s == 0 {
+		return "-"
+	}
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return d.Round(10 * time.Millisecond).String()
+	}
+}
+
+func fmtPercent(r float64) string {
+	if math.IsNaN(r) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", 100*r)
+}
