@@ -117,3 +117,23 @@ const (
 	BusinessCodeNone  = "none"
 	MaxBusinessCodes  = 20
 )
+
+// Per-interface metrics the analyzer computes for a period, keyed by these
+// names in reports, in saved baseline files and (after MetricBaselinePrefix)
+// in the gauges `perfbase serve` exposes.
+const (
+	BaselineLatencyP50      = "latency_p50_seconds"
+	BaselineLatencyP90      = "latency_p90_seconds"
+	BaselineLatencyP95      = "latency_p95_seconds"
+	BaselineLatencyP99      = "latency_p99_seconds"
+	BaselineBusinessSuccess = "business_success_ratio"
+	BaselineSystemSuccess   = "system_success_ratio"
+	BaselineThroughput      = "throughput_rps"
+	BaselineDroppedRatio    = "dropped_ratio"
+)
+
+// BaselineMetrics lists the period metrics in report order.
+var BaselineMetrics = []string{
+	BaselineLatencyP50, BaselineLatencyP90, BaselineLatencyP95, BaselineLatencyP99,
+	BaselineBusinessSuccess, BaselineSystemSuccess, BaselineThroughput, BaselineDroppedRatio,
+}
