@@ -299,7 +299,7 @@ func (v *validator) validate(s *Scenario) {
 			v.errorf(f+".duration", "must be positive")
 		}
 		set := 0
-		for _, b := range []bool{v.isSet(f+".rate"), v.isSet(f+".ramp_to"), v.isSet(f+".users")} {
+		for _, b := range []bool{v.isSet(f + ".rate"), v.isSet(f + ".ramp_to"), v.isSet(f + ".users")} {
 			if b {
 				set++
 			}
