@@ -62,6 +62,7 @@ type engine struct {
 	stats  map[string]*ifaceStats
 	order  []string
 	recs   map[string]InterfaceRecorder
+	rates  map[string]*rateGauge
 	cls    map[string]*classifier
 	client map[string]*http.Client
 	drains sync.WaitGroup
@@ -83,6 +84,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		s: s, opts: opts,
 		stats:  map[string]*ifaceStats{},
 		recs:   map[string]InterfaceRecorder{},
+		rates:  map[string]*rateGauge{},
 		cls:    map[string]*classifier{},
 		client: map[string]*http.Client{},
 	}
@@ -94,6 +96,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		e.stats[it.Name] = st
 		e.order = append(e.order, it.Name)
 		e.recs[it.Name] = statsRecorder{st: st, next: opts.Recorder.Interface(it.Name)}
+		e.rates[it.Name] = &rateGauge{rec: e.recs[it.Name]}
 		e.cls[it.Name] = newClassifier(it.Expect)
 		e.client[it.Name] = &http.Client{
 			Transport: transport,
@@ -130,8 +133,8 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 	end := opts.Now()
 	stopBG()
 	bg.Wait()
-	for _, r := range e.recs {
-		r.SetTargetRate(0)
+	for name, r := range e.recs {
+		e.rates[name].begin(0)
 		r.SetUsers(0)
 	}
 	if opts.Progress != nil {
@@ -170,8 +173,17 @@ func (e *engine) runStep(ctx context.Context, stp step) {
 	stepCtx, cancel := context.WithTimeout(ctx, stp.duration)
 	defer cancel()
 	var stops []func()
+	active := map[string]bool{}
 	for _, l := range stp.loads {
+		active[l.iface] = true
 		stops = append(stops, e.startLoad(stepCtx, stp, l))
+	}
+	// Interfaces idle in this step (concentrated mode) show no target.
+	for _, name := range e.order {
+		if !active[name] {
+			e.rates[name].begin(0)
+			e.recs[name].SetUsers(0)
+		}
 	}
 	began := e.opts.Now()
 	<-stepCtx.Done()
@@ -217,6 +229,7 @@ func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func()) 
 		vegeta.MaxBody(maxBody),
 	}
 
+	stepDone := make(chan struct{}) // closed when the step ends
 	var pacer vegeta.Pacer
 	var scheduled func(elapsed time.Duration) uint64
 	var dropper *droppingPacer
@@ -224,7 +237,7 @@ func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func()) 
 		attackerOpts = append(attackerOpts, vegeta.Workers(uint64(l.users)), vegeta.MaxWorkers(uint64(l.users)))
 		pacer = closedPacer{Duration: stp.duration}
 		rec.SetUsers(l.users)
-		rec.SetTargetRate(0)
+		e.rates[l.iface].begin(0)
 	} else {
 		inner := linearPacer{From: l.from, To: l.to, Duration: stp.duration}
 		dropper = &droppingPacer{
@@ -241,9 +254,9 @@ func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func()) 
 		}
 		attackerOpts = append(attackerOpts, vegeta.MaxWorkers(uint64(e.s.Defaults.MaxInFlight)))
 		rec.SetUsers(0)
-		rec.SetTargetRate(l.from)
+		gen := e.rates[l.iface].begin(l.from)
 		if l.to != l.from {
-			go followRamp(ctx, rec, inner)
+			go followRamp(ctx, stepDone, e.rates[l.iface], gen, inner)
 		}
 	}
 
@@ -273,6 +286,7 @@ func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func()) 
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			close(stepDone)
 			elapsed := e.opts.Now().Sub(began)
 			if elapsed < stp.duration {
 				stoppedAt.Store(int64(max(elapsed, 1)))
@@ -286,9 +300,9 @@ func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func()) 
 	}
 }
 
-// followRamp updates the target-rate gauge during a ramp, until the
-// step's context ends.
-func followRamp(ctx context.Context, rec InterfaceRecorder, p linearPacer) {
+// followRamp updates the target-rate gauge during a ramp, until the step
+// or the run ends; the next step sets its own rate.
+func followRamp(ctx context.Context, stepDone <-chan struct{}, g *rateGauge, gen uint64, p linearPacer) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	began := time.Now()
@@ -296,8 +310,37 @@ func followRamp(ctx context.Context, rec InterfaceRecorder, p linearPacer) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-stepDone:
+			return
 		case <-t.C:
-			rec.SetTargetRate(p.Rate(time.Since(began)))
+			g.update(gen, p.Rate(time.Since(began)))
 		}
+	}
+}
+
+// rateGauge serialises target-rate updates of one interface: a ramp's
+// follower may wake up after the next step has set its own rate, and
+// must not overwrite it.
+type rateGauge struct {
+	mu  sync.Mutex
+	gen uint64
+	rec InterfaceRecorder
+}
+
+// begin sets the rate of a new step and returns its generation.
+func (g *rateGauge) begin(rps float64) uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gen++
+	g.rec.SetTargetRate(rps)
+	return g.gen
+}
+
+// update sets the rate if generation gen is still the current one.
+func (g *rateGauge) update(gen uint64, rps float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if gen == g.gen {
+		g.rec.SetTargetRate(rps)
 	}
 }

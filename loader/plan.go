@@ -22,6 +22,27 @@ func (s Shard) Validate() error {
 	return nil
 }
 
+// ParseShard reads "i/n", e.g. "2/3".
+func ParseShard(v string) (Shard, error) {
+	var s Shard
+	var rest string
+	n, err := fmt.Sscanf(v, "%d/%d%s", &s.Index, &s.Count, &rest)
+	if n < 2 || (err != nil && n != 2) || rest != "" {
+		return Shard{}, fmt.Errorf("shard %q: want i/n, e.g. 2/3", v)
+	}
+	return s, s.Validate()
+}
+
+// UnmarshalText lets flags and config files hold a shard.
+func (s *Shard) UnmarshalText(b []byte) error {
+	v, err := ParseShard(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
 func (s Shard) String() string {
 	if s.Count <= 1 {
 		return ""

@@ -97,3 +97,18 @@ func TestSplitUsers(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestParseShard(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Shard{"1/1": {1, 1}, "2/3": {2, 3}, "10/10": {10, 10}} {
+		got, err := ParseShard(in)
+		if err != nil || got != want {
+			t.Errorf("ParseShard(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "1", "0/3", "4/3", "a/b", "1/2x", "-1/2", "1/0"} {
+		if _, err := ParseShard(in); err == nil {
+			t.Errorf("ParseShard(%q): no error", in)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 type CLI struct {
 	GlobalFlags
 
+	Run        RunCmd        `cmd:"" help:"Drive a scenario's load and export its metrics."`
+	DemoTarget DemoTargetCmd `cmd:"" name:"demo-target" help:"Serve the demo business service to load."`
 	Validate   ValidateCmd   `cmd:"" help:"Check scenario files without sending anything."`
 	Version    VersionCmd    `cmd:"" help:"Print the version."`
 }

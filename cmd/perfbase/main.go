@@ -22,6 +22,9 @@ const (
 	exitOK       = 0
 	exitFailed   = 1 // thresholds failed, guard aborted, regression found
 	exitBadInput = 2 // bad flags, bad files: nothing was done
+	// exitInterrupted is the shell's code for SIGINT: the command was
+	// stopped by the user and cleaned up after itself.
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code with its error.

@@ -1,0 +1,159 @@
+package demotarget
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Endpoint is one business interface of the demo service.
+type Endpoint struct {
+	Path   string
+	Method string // "" accepts any
+	// Median latency; the spread is log-normal with Sigma.
+	Median time.Duration
+	Sigma  float64
+	// SystemErrorRate is the share of requests answered 503;
+	// BusinessErrorRate the share answered 200 with BusinessErrorCode.
+	SystemErrorRate   float64
+	BusinessErrorRate float64
+	BusinessErrorCode string
+}
+
+// Endpoints are the demo interfaces, matching examples/*.yml.
+func Endpoints() []Endpoint {
+	return []Endpoint{
+		{Path: "/api/balance", Method: http.MethodGet, Median: 8 * time.Millisecond, Sigma: 0.35, SystemErrorRate: 0.001, BusinessErrorRate: 0.005, BusinessErrorCode: "1001"},
+		{Path: "/api/bill", Method: http.MethodGet, Median: 15 * time.Millisecond, Sigma: 0.4, SystemErrorRate: 0.001, BusinessErrorRate: 0.01, BusinessErrorCode: "2002"},
+		{Path: "/api/recharge", Method: http.MethodPost, Median: 25 * time.Millisecond, Sigma: 0.5, SystemErrorRate: 0.002, BusinessErrorRate: 0.02, BusinessErrorCode: "3003"},
+	}
+}
+
+// Degradation changes the service at run time.
+type Degradation struct {
+	// Slowdown multiplies every latency (1 = healthy).
+	Slowdown float64 `json:"slowdown"`
+	// ExtraSystemErrors and ExtraBusinessErrors add to each endpoint's rates.
+	ExtraSystemErrors   float64 `json:"extra_system_errors"`
+	ExtraBusinessErrors float64 `json:"extra_business_errors"`
+}
+
+// Validate reports impossible settings.
+func (d Degradation) Validate() error {
+	var errs []error
+	if d.Slowdown <= 0 || math.IsNaN(d.Slowdown) || d.Slowdown > 1000 {
+		errs = append(errs, fmt.Errorf("demotarget: slowdown %g must be in (0, 1000]", d.Slowdown))
+	}
+	for name, v := range map[string]float64{"extra_system_errors": d.ExtraSystemErrors, "extra_business_errors": d.ExtraBusinessErrors} {
+		if v < 0 || v > 1 || math.IsNaN(v) {
+			errs = append(errs, fmt.Errorf("demotarget: %s %g must be in [0, 1]", name, v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Server is the demo service's handler.
+type Server struct {
+	mu        sync.RWMutex
+	deg       Degradation
+	endpoints map[string]Endpoint
+	sleep     func(time.Duration)
+}
+
+// New returns a healthy demo service.
+func New() *Server {
+	s := &Server{deg: Degradation{Slowdown: 1}, endpoints: map[string]Endpoint{}, sleep: time.Sleep}
+	for _, e := range Endpoints() {
+		s.endpoints[e.Path] = e
+	}
+	return s
+}
+
+// Degrade sets the degradation.
+func (s *Server) Degrade(d Degradation) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.deg = d
+	s.mu.Unlock()
+	return nil
+}
+
+// ServeHTTP answers the business endpoints, and /-/degrade: GET shows the
+// degradation, POST with form values slowdown, extra_system_errors,
+// extra_business_errors changes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/-/degrade" {
+		s.degradeHandler(w, r)
+		return
+	}
+	e, ok := s.endpoints[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if e.Method != "" && r.Method != e.Method {
+		w.Header().Set("Allow", e.Method)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	s.mu.RLock()
+	d := s.deg
+	s.mu.RUnlock()
+	lat := float64(e.Median) * math.Exp(e.Sigma*rand.NormFloat64()) * d.Slowdown
+	s.sleep(time.Duration(lat))
+	u := rand.Float64()
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case u < e.SystemErrorRate+d.ExtraSystemErrors:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"error":"unavailable"}`)
+	case u < e.SystemErrorRate+d.ExtraSystemErrors+e.BusinessErrorRate+d.ExtraBusinessErrors:
+		fmt.Fprintf(w, `{"code":%q,"message":"rejected"}`, e.BusinessErrorCode)
+	default:
+		fmt.Fprint(w, `{"code":"0000","message":"ok"}`)
+	}
+}
+
+func (s *Server) degradeHandler(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		s.mu.RLock()
+		d := s.deg
+		s.mu.RUnlock()
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for key, dst := range map[string]*float64{"slowdown": &d.Slowdown, "extra_system_errors": &d.ExtraSystemErrors, "extra_business_errors": &d.ExtraBusinessErrors} {
+			if v := r.Form.Get(key); v != "" {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					http.Error(w, fmt.Sprintf("%s: %v", key, err), http.StatusBadRequest)
+					return
+				}
+				*dst = f
+			}
+		}
+		if err := s.Degrade(d); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	default:
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	s.mu.RLock()
+	d := s.deg
+	s.mu.RUnlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(d)
+}

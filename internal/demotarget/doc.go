@@ -1,0 +1,9 @@
+// Package demotarget is a small business service to point perfbase at: a
+// balance query, a bill query and a recharge, with realistic (log-normal)
+// latencies, a share of system failures (HTTP 503) and of business
+// failures (HTTP 200 with a failing business code), and knobs to degrade it
+// at run time so that regressions and alerts can be shown end to end.
+//
+// It binds to whatever address it is given; the perfbase commands that start
+// it use loopback, and it is meant for demos and tests only.
+package demotarget
