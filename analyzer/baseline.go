@@ -88,6 +88,8 @@ type BaselineInterface struct {
 	// Metrics maps conventions.Baseline* keys to values; a metric that
 	// could not be computed (no requests of that kind) is absent.
 	Metrics map[string]float64 `json:"metrics"`
+	// PeakRPS is the highest throughput over one Options.Resolution step.
+	PeakRPS float64 `json:"peak_throughput_rps,omitempty"`
 	// Counts are the outcome counts behind the success ratios.
 	Counts *Counts `json:"counts,omitempty"`
 	// Daily holds, per metric key, the values of the days that had data,

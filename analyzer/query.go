@@ -1,0 +1,338 @@
+package analyzer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/perfbase/perfbase/internal/backend"
+	c "github.com/perfbase/perfbase/internal/conventions"
+)
+
+// Metric indexes into Day.Values, in the order of c.BaselineMetrics.
+const (
+	mP50 = iota
+	mP90
+	mP95
+	mP99
+	mBusiness
+	mSystem
+	mThroughput
+	mDropped
+	numMetrics
+)
+
+var quantiles = [...]struct {
+	idx int
+	q   float64
+}{{mP50, 0.5}, {mP90, 0.9}, {mP95, 0.95}, {mP99, 0.99}}
+
+func init() {
+	if len(c.BaselineMetrics) != numMetrics || c.BaselineMetrics[mP99] != c.BaselineLatencyP99 ||
+		c.BaselineMetrics[mThroughput] != c.BaselineThroughput || c.BaselineMetrics[mDropped] != c.BaselineDroppedRatio {
+		panic("analyzer: metric indexes out of step with conventions.BaselineMetrics")
+	}
+}
+
+func metricIndex(key string) int { return slices.Index(c.BaselineMetrics, key) }
+
+// Day is one interface's figures for one calendar day.
+type Day struct {
+	// Date is the day's first instant in the report's time zone.
+	Date   time.Time
+	Counts Counts
+	// Active is the number of seconds with traffic, Peak the highest
+	// per-Resolution throughput in requests per second.
+	Active, Peak float64
+	// Values holds the day's metrics in c.BaselineMetrics order; NaN when
+	// the day had no data for it.
+	Values [numMetrics]float64
+}
+
+// Value returns the day's value of a c.Baseline* metric, NaN when absent.
+func (d *Day) Value(key string) float64 {
+	if i := metricIndex(key); i >= 0 {
+		return d.Values[i]
+	}
+	return math.NaN()
+}
+
+// fetcher queries one backend with the selector of one report.
+type fetcher struct {
+	q   backend.Querier
+	sel string // {phase!="warmup",run_id="..."}
+	res time.Duration
+	loc *time.Location
+}
+
+// newFetcher builds the label selector. Steady-phase requests are those not
+// labelled warm-up, so data imported without a phase label counts too.
+func newFetcher(q backend.Querier, o Options) *fetcher {
+	m := []string{fmt.Sprintf(`%s!=%q`, c.LabelPhase, c.PhaseWarmup)}
+	if o.RunID != "" {
+		m = append(m, fmt.Sprintf(`%s=%q`, c.LabelRunID, o.RunID))
+	}
+	return &fetcher{q: q, sel: "{" + strings.Join(m, ",") + "}", res: o.Resolution, loc: o.Location}
+}
+
+func promDuration(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) + "s" }
+
+// Expressions, each aggregated by interface on the server.
+func (f *fetcher) exprCounts(w string) string {
+	return fmt.Sprintf(`sum by (%s, %s) (increase(%s%s[%s]))`, c.LabelInterface, c.LabelOutcome, c.MetricRequestsTotal, f.sel, w)
+}
+func (f *fetcher) exprCounter(metric, w string) string {
+	return fmt.Sprintf(`sum by (%s) (increase(%s%s[%s]))`, c.LabelInterface, metric, f.sel, w)
+}
+func (f *fetcher) exprBuckets(w string) string {
+	return fmt.Sprintf(`sum by (%s, %s) (increase(%s_bucket%s[%s]))`, c.LabelInterface, c.LabelLe, c.MetricRequestDuration, f.sel, w)
+}
+func (f *fetcher) exprQuantile(q float64, w string) string {
+	return fmt.Sprintf(`histogram_quantile(%g, %s)`, q, f.exprBuckets(w))
+}
+func (f *fetcher) exprActive(w string) string {
+	r := promDuration(f.res)
+	return fmt.Sprintf(`count_over_time((sum by (%s) (increase(%s%s[%s])) > 0)[%s:%s]) * %d`,
+		c.LabelInterface, c.MetricRequestsTotal, f.sel, r, w, r, int64(f.res/time.Second))
+}
+func (f *fetcher) exprPeak(w string) string {
+	r := promDuration(f.res)
+	return fmt.Sprintf(`max_over_time(sum by (%s) (rate(%s%s[%s]))[%s:%s])`,
+		c.LabelInterface, c.MetricRequestsTotal, f.sel, r, w, r)
+}
+
+// maxPoints is the most points per series one range query may ask for
+// (Prometheus refuses more than 11,000).
+const maxPoints = 11000
+
+// days returns the daily series of every interface over [from, to), two
+// month-aligned bounds, one range query per metric and month.
+func (f *fetcher) days(ctx context.Context, from, to Month) (map[string][]Day, error) {
+	out := map[string][]Day{}
+	for m := from; !to.Before(m); m = m.Add(1) {
+		if err := f.monthDays(ctx, m, out); err != nil {
+			return nil, err
+		}
+	}
+	for name, ds := range out {
+		slices.SortFunc(ds, func(a, b Day) int { return a.Date.Compare(b.Date) })
+		out[name] = ds
+	}
+	return out, nil
+}
+
+func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) error {
+	start, end := m.Start(f.loc), m.End(f.loc)
+	// Each point is evaluated at the end of its day over the day before.
+	// Steps are fixed at 24h: on a daylight-saving change a day is off by
+	// the shift, at most an hour, and the month split resets it.
+	const step = 24 * time.Hour
+	nDays := int(math.Round(end.Sub(start).Hours() / 24))
+	if nDays > maxPoints {
+		return fmt.Errorf("analyzer: %d daily points exceed %d per query", nDays, maxPoints)
+	}
+	first, last := start.Add(step), start.Add(time.Duration(nDays)*step)
+	w := promDuration(step)
+	index := map[string]map[int64]*Day{}
+	get := func(iface string, ts time.Time) *Day {
+		byTS := index[iface]
+		if byTS == nil {
+			byTS = map[int64]*Day{}
+			index[iface] = byTS
+		}
+		d := byTS[ts.Unix()]
+		if d == nil {
+			d = &Day{Date: ts.Add(-step).In(f.loc)}
+			for i := range d.Values {
+				d.Values[i] = math.NaN()
+			}
+			byTS[ts.Unix()] = d
+		}
+		return d
+	}
+	type job struct {
+		expr string
+		set  func(d *Day, labels model.Metric, v float64)
+	}
+	jobs := []job{
+		{f.exprCounts(w), func(d *Day, l model.Metric, v float64) { addOutcome(&d.Counts, string(l[c.LabelOutcome]), v) }},
+		{f.exprCounter(c.MetricRequestsScheduled, w), func(d *Day, _ model.Metric, v float64) { d.Counts.Scheduled = v }},
+		{f.exprCounter(c.MetricRequestsDropped, w), func(d *Day, _ model.Metric, v float64) { d.Counts.Dropped = v }},
+		{f.exprActive(w), func(d *Day, _ model.Metric, v float64) { d.Active = v }},
+		{f.exprPeak(w), func(d *Day, _ model.Metric, v float64) { d.Peak = v }},
+	}
+	for _, q := range quantiles {
+		jobs = append(jobs, job{f.exprQuantile(q.q, w), func(d *Day, _ model.Metric, v float64) { d.Values[q.idx] = v }})
+	}
+	for _, j := range jobs {
+		val, err := f.q.QueryRange(ctx, j.expr, first, last, step)
+		if err != nil {
+			return fmt.Errorf("could not query daily series for %s (%s): %w", m, j.expr, err)
+		}
+		mat, ok := val.(model.Matrix)
+		if !ok {
+			return fmt.Errorf("analyzer: query %s returned %s, want a matrix", j.expr, val.Type())
+		}
+		for _, s := range mat {
+			iface := string(s.Metric[c.LabelInterface])
+			if iface == "" {
+				continue
+			}
+			for _, p := range s.Values {
+				v := float64(p.Value)
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					continue
+				}
+				j.set(get(iface, p.Timestamp.Time()), s.Metric, v)
+			}
+		}
+	}
+	for iface, byTS := range index {
+		for _, d := range byTS {
+			d.finish()
+			if d.Counts.Completed() > 0 {
+				out[iface] = append(out[iface], *d)
+			}
+		}
+	}
+	return nil
+}
+
+func addOutcome(cs *Counts, outcome string, v float64) {
+	switch outcome {
+	case c.OutcomeSuccess:
+		cs.Success += v
+	case c.OutcomeBusinessFailure:
+		cs.BusinessFailure += v
+	case c.OutcomeSystemFailure:
+		cs.SystemFailure += v
+	}
+}
+
+// finish derives the ratios and throughput from the counts.
+func (d *Day) finish() {
+	ratios(&d.Values, d.Counts)
+	if d.Active > 0 {
+		d.Values[mThroughput] = d.Counts.Completed() / d.Active
+	}
+}
+
+func ratios(v *[numMetrics]float64, cs Counts) {
+	if n := cs.Completed(); n > 0 {
+		v[mSystem] = cs.SystemOK() / n
+	}
+	if n := cs.SystemOK(); n > 0 {
+		v[mBusiness] = cs.Success / n
+	}
+	if cs.Scheduled > 0 {
+		v[mDropped] = cs.Dropped / cs.Scheduled
+	}
+}
+
+// period returns per-interface aggregates over [start, end): counts and
+// quantiles come from one instant query each over the whole window at its
+// end (buckets summed over the period, never averaged quantiles); active
+// time and peak throughput from the days, which must cover the window.
+func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[string][]Day) (map[string]*BaselineInterface, error) {
+	w := promDuration(end.Sub(start))
+	out := map[string]*BaselineInterface{}
+	type acc struct {
+		counts Counts
+		vals   [numMetrics]float64
+		le     []float64
+	}
+	accs := map[string]*acc{}
+	get := func(iface string) *acc {
+		a := accs[iface]
+		if a == nil {
+			a = &acc{}
+			for i := range a.vals {
+				a.vals[i] = math.NaN()
+			}
+			accs[iface] = a
+		}
+		return a
+	}
+	type job struct {
+		expr string
+		set  func(a *acc, l model.Metric, v float64)
+	}
+	jobs := []job{
+		{f.exprCounts(w), func(a *acc, l model.Metric, v float64) { addOutcome(&a.counts, string(l[c.LabelOutcome]), v) }},
+		{f.exprCounter(c.MetricRequestsScheduled, w), func(a *acc, _ model.Metric, v float64) { a.counts.Scheduled = v }},
+		{f.exprCounter(c.MetricRequestsDropped, w), func(a *acc, _ model.Metric, v float64) { a.counts.Dropped = v }},
+		{f.exprBuckets(w), func(a *acc, l model.Metric, v float64) {
+			if le, err := strconv.ParseFloat(string(l[c.LabelLe]), 64); err == nil && !math.IsInf(le, 1) {
+				a.le = append(a.le, le)
+			}
+		}},
+	}
+	for _, q := range quantiles {
+		jobs = append(jobs, job{f.exprQuantile(q.q, w), func(a *acc, _ model.Metric, v float64) { a.vals[q.idx] = v }})
+	}
+	for _, j := range jobs {
+		val, err := f.q.Query(ctx, j.expr, end)
+		if err != nil {
+			return nil, fmt.Errorf("could not query %s..%s (%s): %w", start.Format(time.DateOnly), end.Format(time.DateOnly), j.expr, err)
+		}
+		vec, ok := val.(model.Vector)
+		if !ok {
+			return nil, fmt.Errorf("analyzer: query %s returned %s, want a vector", j.expr, val.Type())
+		}
+		for _, s := range vec {
+			iface := string(s.Metric[c.LabelInterface])
+			v := float64(s.Value)
+			if iface == "" || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			j.set(get(iface), s.Metric, v)
+		}
+	}
+	for iface, a := range accs {
+		if a.counts.Completed() <= 0 {
+			continue
+		}
+		ratios(&a.vals, a.counts)
+		var active, peak float64
+		var daily [numMetrics][]float64
+		for _, d := range days[iface] {
+			if d.Date.Before(start) || !d.Date.Before(end) {
+				continue
+			}
+			active += d.Active
+			peak = math.Max(peak, d.Peak)
+			for i, v := range d.Values {
+				if !math.IsNaN(v) {
+					daily[i] = append(daily[i], v)
+				}
+			}
+		}
+		if active > 0 {
+			a.vals[mThroughput] = a.counts.Completed() / active
+		}
+		slices.Sort(a.le)
+		bi := &BaselineInterface{
+			Name: iface, Requests: math.Round(a.counts.Completed()),
+			Metrics: map[string]float64{}, Daily: map[string][]float64{},
+			Counts: &Counts{}, Buckets: slices.Compact(a.le),
+		}
+		*bi.Counts = a.counts
+		for i, v := range a.vals {
+			if !math.IsNaN(v) {
+				bi.Metrics[c.BaselineMetrics[i]] = v
+			}
+			if len(daily[i]) > 0 {
+				bi.Daily[c.BaselineMetrics[i]] = daily[i]
+			}
+		}
+		bi.PeakRPS = peak
+		out[iface] = bi
+	}
+	return out, nil
+}
