@@ -15,6 +15,7 @@ type CLI struct {
 
 	Run        RunCmd        `cmd:"" help:"Drive a scenario's load and export its metrics."`
 	DemoTarget DemoTargetCmd `cmd:"" name:"demo-target" help:"Serve the demo business service to load."`
+	Alerts     AlertsCmd     `cmd:"" help:"Generate Prometheus recording and alerting rules with promtool tests."`
 	Validate   ValidateCmd   `cmd:"" help:"Check scenario files without sending anything."`
 	Version    VersionCmd    `cmd:"" help:"Print the version."`
 }
