@@ -1,0 +1,14 @@
+// Package synth generates months of realistic perfbase history: the same
+// metric series a live run produces (requests by outcome, latency
+// histograms with the conventions bucket layout, scheduled and dropped
+// counters), with weekly patterns, day-to-day noise, missing days and
+// injected changes (latency steps and creeps, business and system success
+// dips). Tests use it to measure the analyzer's accuracy; `perfbase demo`
+// uses it to fill the embedded store.
+//
+// The model is per day (DayState): Generate turns it into samples, and
+// tests of the statistics can read it directly without a query engine.
+//
+//	cfg := synth.Config{Start: from, End: to, Interfaces: synth.DemoInterfaces(), Seed: 1}
+//	err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) })
+package synth
