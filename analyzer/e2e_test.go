@@ -2,6 +2,10 @@ package analyzer
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,18 +47,24 @@ func openStore(t testing.TB, cfg synth.Config) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ctx := context.Background()
-	bulk, err := db.NewBulk(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Generate(func(ls labels.Labels, ts int64, v float64) error { return bulk.Append(ctx, ls, ts, v) }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bulk.Commit(ctx); err != nil {
+	if err := fill(db, cfg); err != nil {
 		t.Fatal(err)
 	}
 	return db
+}
+
+func fill(db *store.DB, cfg synth.Config) error {
+	ctx := context.Background()
+	bulk, err := db.NewBulk(ctx)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Generate(func(ls labels.Labels, ts int64, v float64) error { return bulk.Append(ctx, ls, ts, v) }); err != nil {
+		bulk.Rollback()
+		return err
+	}
+	_, err = bulk.Commit(ctx)
+	return err
 }
 
 func fixedOptions() Options {
@@ -64,16 +74,50 @@ func fixedOptions() Options {
 	return o
 }
 
+var shared struct {
+	once sync.Once
+	db   *store.DB
+	rep  *Report
+	err  error
+}
+
+// sharedReport builds the e2e history's April report once for every test
+// that reads it.
+func sharedReport(t *testing.T) (*Report, *store.DB) {
+	t.Helper()
+	shared.once.Do(func() {
+		db, err := store.Open(filepath.Join(os.TempDir(), fmt.Sprintf("perfbase-analyzer-test-%d", os.Getpid())), store.DefaultOptions())
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.db = db
+		if shared.err = fill(db, e2eHistory()); shared.err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		shared.rep, shared.err = BuildReport(ctx, db.Querier(), fixedOptions(), BaselineOptions{}, apr)
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.rep, shared.db
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.db != nil {
+		shared.db.Close()
+		os.RemoveAll(shared.db.Dir())
+	}
+	os.Exit(code)
+}
+
 func TestBuildReportEmbedded(t *testing.T) {
 	t.Parallel()
 	cfg := e2eHistory()
-	db := openStore(t, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	rep, err := BuildReport(ctx, db.Querier(), fixedOptions(), BaselineOptions{}, apr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep, _ := sharedReport(t)
 	if rep.Verdict != VerdictRegressed || len(rep.Interfaces) != 3 {
 		t.Fatalf("verdict %s with %d interfaces", rep.Verdict, len(rep.Interfaces))
 	}
