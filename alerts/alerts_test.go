@@ -251,3 +251,36 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestExamples checks the shipped examples with the real tools: the
+// Alertmanager routing with amtool, the generated example rules with promtool.
+func TestExamples(t *testing.T) {
+	t.Parallel()
+	t.Run("alertmanager", func(t *testing.T) {
+		t.Parallel()
+		amtool := testservers.Need(t, "amtool")
+		if out, err := promtool(t, amtool, ".", "check-config", "../examples/alertmanager/alertmanager.yml"); err != nil {
+			t.Fatalf("amtool check-config: %v\n%s", err, out)
+		}
+		// Each severity reaches its receiver.
+		for sev, want := range map[string]string{c.SeverityCritical: "perf-oncall-pager", c.SeverityWarning: "perf-team-tickets"} {
+			out, err := promtool(t, amtool, ".", "config", "routes", "test", "--config.file=../examples/alertmanager/alertmanager.yml",
+				"alertname="+c.AlertLatencyAboveBaseline, c.LabelSeverity+"="+sev)
+			// amtool prints a warning line before the receiver.
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if got := lines[len(lines)-1]; err != nil || got != want {
+				t.Errorf("severity %s routes to %q (%v), want %s", sev, got, err, want)
+			}
+		}
+	})
+	t.Run("prometheus rules", func(t *testing.T) {
+		t.Parallel()
+		bin := testservers.Need(t, "promtool")
+		if out, err := promtool(t, bin, "../examples/prometheus/rules", "test", "rules", TestsFile); err != nil {
+			t.Fatalf("promtool test rules on the example: %v\n%s", err, out)
+		}
+		if out, err := promtool(t, bin, "../examples/prometheus", "check", "config", "prometheus.yml"); err != nil {
+			t.Fatalf("promtool check config on the example: %v\n%s", err, out)
+		}
+	})
+}
