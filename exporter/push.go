@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/push"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/perfbase/perfbase/internal/conventions"
@@ -77,9 +78,15 @@ func NewPusher(opts PushOptions, g prometheus.Gatherer) (*Pusher, error) {
 	if opts.Client == nil {
 		opts.Client = http.DefaultClient
 	}
+	// Only the run's own series: a loader's Go runtime metrics are of no
+	// use once it has exited, and the Pushgateway keeps its own.
+	g = onlyPrefix(g, conventions.Namespace+"_")
 	p := &Pusher{opts: opts, g: g}
 	if opts.Kind == PushPushgateway {
-		p.pgw = push.New(opts.URL, opts.Job).Gatherer(g).Client(opts.Client).
+		// The Pushgateway adds the grouping labels to every series and
+		// refuses series that carry them already.
+		grouping := map[string]bool{conventions.LabelRunID: true, conventions.LabelShard: true}
+		p.pgw = push.New(opts.URL, opts.Job).Gatherer(withoutLabels(g, grouping)).Client(opts.Client).
 			Grouping(conventions.LabelRunID, opts.RunID)
 		if opts.Shard != "" {
 			p.pgw = p.pgw.Grouping(conventions.LabelShard, opts.Shard)
@@ -143,6 +150,39 @@ func (p *Pusher) Run(ctx context.Context, logger *slog.Logger) {
 			}
 		}
 	}
+}
+
+// onlyPrefix gathers the families of g whose names start with prefix.
+func onlyPrefix(g prometheus.Gatherer, prefix string) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, err := g.Gather()
+		kept := mfs[:0]
+		for _, mf := range mfs {
+			if strings.HasPrefix(mf.GetName(), prefix) {
+				kept = append(kept, mf)
+			}
+		}
+		return kept, err
+	})
+}
+
+// withoutLabels gathers from g and removes the named labels.
+func withoutLabels(g prometheus.Gatherer, drop map[string]bool) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, err := g.Gather()
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				kept := m.Label[:0]
+				for _, l := range m.GetLabel() {
+					if !drop[l.GetName()] {
+						kept = append(kept, l)
+					}
+				}
+				m.Label = kept
+			}
+		}
+		return mfs, err
+	})
 }
 
 // redact drops credentials from a URL before it is logged.

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/perfbase/perfbase/internal/conventions"
+	"github.com/perfbase/perfbase/internal/testservers"
+	"github.com/perfbase/perfbase/loader"
+)
+
+const twoInterfaces = `name: e2e
+target: TARGET
+defaults:
+  timeout: 2s
+  expect: {status: [200], business: {json: code, equals: "0000"}}
+interfaces:
+  - {name: query_balance, path: /api/balance}
+  - {name: recharge, method: POST, path: /api/recharge, body: '{"amount":10}'}
+mix: {query_balance: 3, recharge: 1}
+stages:
+  - {duration: 500ms, rate: 40, warmup: true}
+  - {duration: 2s, rate: 100}
+`
+
+func readSummary(t *testing.T, path string) loader.Summary {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s loader.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("summary JSON: %v\n%s", err, b)
+	}
+	return s
+}
+
+// checkCounts asserts that the exported counters add up and equal the
+// summary: scheduled = success + business_failure + system_failure + dropped.
+func checkCounts(t *testing.T, sum loader.Summary, requests map[string]map[string]float64, scheduled, dropped map[string]float64) {
+	t.Helper()
+	for _, is := range sum.Interfaces {
+		r := requests[is.Name]
+		got := r[conventions.OutcomeSuccess] + r[conventions.OutcomeBusinessFailure] + r[conventions.OutcomeSystemFailure] + dropped[is.Name]
+		if got != scheduled[is.Name] {
+			t.Errorf("%s: exported success+business+system+dropped = %g, scheduled = %g", is.Name, got, scheduled[is.Name])
+		}
+		if scheduled[is.Name] != float64(is.Scheduled) || r[conventions.OutcomeSuccess] != float64(is.Success) ||
+			r[conventions.OutcomeBusinessFailure] != float64(is.BusinessFailure) || r[conventions.OutcomeSystemFailure] != float64(is.SystemFailure) ||
+			dropped[is.Name] != float64(is.Dropped) {
+			t.Errorf("%s: exported %v scheduled %g dropped %g; summary %+v", is.Name, r, scheduled[is.Name], dropped[is.Name], is)
+		}
+	}
+}
+
+func TestRunEndToEnd(t *testing.T) {
+	t.Parallel()
+	target, _, hits := demoTarget(t)
+	scen := writeScenario(t, target.URL, twoInterfaces)
+	addr := fmt.Sprintf("127.0.0.1:%d", testservers.FreePort(t))
+	sumPath := filepath.Join(t.TempDir(), "summary.json")
+
+	// Scrape while the run lingers, as Prometheus would, until the run's
+	// end timestamp shows: that scrape is the run's final state.
+	final := make(chan string, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		defer close(final)
+		for ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if bytes.Contains(b, []byte(conventions.MetricRunEnd+`{run_id="e2e-1"} 1`)) {
+				final <- string(b)
+				return
+			}
+		}
+	}()
+	code, stdout, stderr := perfbase(t, "run", "--run-id", "e2e-1", "--listen", addr, "--linger", "3s",
+		"--summary-json", sumPath, "--progress", "plain", scen)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	text, ok := <-final
+	if !ok {
+		t.Fatal("no scrape showed the run's end while it lingered")
+	}
+	sum := readSummary(t, sumPath)
+	v := exposition(t, text)
+	requests := map[string]map[string]float64{}
+	for _, name := range []string{"query_balance", "recharge"} {
+		requests[name] = sumBy(v, conventions.MetricRequestsTotal, conventions.LabelOutcome, map[string]string{conventions.LabelInterface: name})
+	}
+	checkCounts(t, sum, requests,
+		sumBy(v, conventions.MetricRequestsScheduled, conventions.LabelInterface, nil),
+		sumBy(v, conventions.MetricRequestsDropped, conventions.LabelInterface, nil))
+	// 3:1 of 40/s for 0.5s and of 100/s for 2s.
+	want := map[string]uint64{"query_balance": 15 + 150, "recharge": 5 + 50}
+	var total uint64
+	for _, is := range sum.Interfaces {
+		if is.Scheduled != want[is.Name] {
+			t.Errorf("%s: scheduled %d, want %d", is.Name, is.Scheduled, want[is.Name])
+		}
+		total += is.Success + is.BusinessFailure + is.SystemFailure
+	}
+	if int64(total) != hits.Load() {
+		t.Errorf("summary counts %d completed requests, the target saw %d", total, hits.Load())
+	}
+	if !strings.Contains(stdout, "PASSED") {
+		t.Errorf("summary table does not say PASSED:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "progress") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
+	}
+}
+
+func TestRunBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
+	target, _, hits := demoTarget(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	good := writeScenario(t, target.URL, twoInterfaces)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"unknown key", []string{writeScenario(t, target.URL, twoInterfaces+"colour: blue\n")}, "colour"},
+		{"zero rate", []string{writeScenario(t, target.URL, strings.Replace(twoInterfaces, "rate: 100", "rate: 0", 1))}, "rate"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "nope.yml")}, "nope.yml"},
+		{"port in use", []string{"--listen", busy.Addr().String(), good}, busy.Addr().String()},
+		{"bad shard", []string{"--shard", "4/3", good}, "shard"},
+		{"bad run id", []string{"--run-id", "a b", good}, "run-id"},
+		{"bad push url", []string{"--push-url", "ftp://x", good}, "push"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"run", "--listen", ""}, tc.args...)
+			if tc.name == "port in use" {
+				args = append([]string{"run"}, tc.args...)
+			}
+			code, _, stderr := perfbase(t, args...)
+			if code != exitBadInput {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, exitBadInput, stderr)
+			}
+			if !strings.Contains(stderr, tc.wantErr) {
+				t.Errorf("stderr does not name %q:\n%s", tc.wantErr, stderr)
+			}
+		})
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("bad input sent %d requests", n)
+	}
+}
+
+func TestRunThresholdFailureExitsOne(t *testing.T) {
+	t.Parallel()
+	target, demo, _ := demoTarget(t)
+	if err := demo.Degrade(demoDegradation(10)); err != nil {
+		t.Fatal(err)
+	}
+	scen := writeScenario(t, target.URL, twoInterfaces+"thresholds:\n  query_balance: {p99: 5ms}\n")
+	code, stdout, stderr := perfbase(t, "run", "--listen", "", "--progress", "off", scen)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "query_balance p99") || !strings.Contains(stdout, "FAILED") {
+		t.Errorf("the failed threshold is not named:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}
+
+// TestRunInterruptKeepsEverything sends SIGINT to a real perfbase process in
+// the middle of a run: it stops at once, and the summary and metrics
+// account for every scheduled request.
+func TestRunInterruptKeepsEverything(t *testing.T) {
+	t.Parallel()
+	bin := binary(t)
+	target, _, hits := demoTarget(t)
+	scen := writeScenario(t, target.URL, strings.Replace(twoInterfaces, "duration: 2s", "duration: 60s", 1))
+	sumPath := filepath.Join(t.TempDir(), "summary.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", "--listen", "", "--progress", "off", "--summary-json", sumPath, scen)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for hits.Load() < 50 && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", code, err, exitInterrupted, stdout.String(), stderr.String())
+	}
+	sum := readSummary(t, sumPath)
+	if !sum.Interrupted {
+		t.Error("summary does not say interrupted")
+	}
+	var completed uint64
+	for _, is := range sum.Interfaces {
+		if got := is.Success + is.BusinessFailure + is.SystemFailure + is.Dropped; got != is.Scheduled {
+			t.Errorf("%s: success+business+system+dropped = %d, scheduled = %d", is.Name, got, is.Scheduled)
+		}
+		completed += is.Success + is.BusinessFailure + is.SystemFailure
+	}
+	if int64(completed) != hits.Load() {
+		t.Errorf("summary counts %d completed requests, the target saw %d", completed, hits.Load())
+	}
+	if sum.Duration > 30 {
+		t.Errorf("run went on for %.0fs after SIGINT", sum.Duration)
+	}
+}
