@@ -86,8 +86,17 @@ func NewPusher(opts PushOptions, g prometheus.Gatherer) (*Pusher, error) {
 		// The Pushgateway adds the grouping labels to every series and
 		// refuses series that carry them already.
 		grouping := map[string]bool{conventions.LabelRunID: true, conventions.LabelShard: true}
-		p.pgw = push.New(opts.URL, opts.Job).Gatherer(withoutLabels(g, grouping)).Client(opts.Client).
+		// Credentials in the URL become basic auth, so that the push
+		// library's errors, which print the URL, never show them.
+		u, _ := url.Parse(opts.URL)
+		user := u.User
+		u.User = nil
+		p.pgw = push.New(u.String(), opts.Job).Gatherer(withoutLabels(g, grouping)).Client(opts.Client).
 			Grouping(conventions.LabelRunID, opts.RunID)
+		if user != nil {
+			pass, _ := user.Password()
+			p.pgw = p.pgw.BasicAuth(user.Username(), pass)
+		}
 		if opts.Shard != "" {
 			p.pgw = p.pgw.Grouping(conventions.LabelShard, opts.Shard)
 		}
