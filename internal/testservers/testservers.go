@@ -60,7 +60,9 @@ func FreePort(t testing.TB) int {
 // Prometheus starts a Prometheus server with configYAML as its config file
 // (an empty string means an empty config), 10 years of retention and
 // extraArgs appended to the command line (e.g.
-// "--web.enable-remote-write-receiver").
+// "--web.enable-remote-write-receiver"); an extra argument for a flag set
+// by default (e.g. "--storage.tsdb.path=DIR" to serve backfilled blocks)
+// replaces the default.
 func Prometheus(t testing.TB, configYAML string, extraArgs ...string) *Server {
 	t.Helper()
 	bin := Need(t, "prometheus")
@@ -72,7 +74,27 @@ func Prometheus(t testing.TB, configYAML string, extraArgs ...string) *Server {
 		"--storage.tsdb.retention.time=10y",
 		"--web.listen-address=" + hostPort(t),
 	}
-	return start(t, dir, bin, append(args, extraArgs...), "/-/ready", "--web.listen-address=")
+	return start(t, dir, bin, withOverrides(args, extraArgs), "/-/ready", "--web.listen-address=")
+}
+
+// withOverrides appends extra to args, dropping the defaults in args whose
+// flag extra sets again (e.g. --storage.tsdb.path=DIR to serve backfilled
+// blocks): the servers refuse a repeated flag.
+func withOverrides(args, extra []string) []string {
+	var out []string
+	for _, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		overridden := false
+		for _, e := range extra {
+			if en, _, _ := strings.Cut(e, "="); en == name {
+				overridden = true
+			}
+		}
+		if !overridden {
+			out = append(out, a)
+		}
+	}
+	return append(out, extra...)
 }
 
 // VictoriaMetrics starts a single-node VictoriaMetrics with 100 years of
@@ -88,7 +110,7 @@ func VictoriaMetrics(t testing.TB, extraArgs ...string) *Server {
 		"-retentionPeriod=100y",
 		"-search.latencyOffset=0s",
 	}
-	return start(t, dir, bin, append(args, extraArgs...), "/health", "-httpListenAddr=")
+	return start(t, dir, bin, withOverrides(args, extraArgs), "/health", "-httpListenAddr=")
 }
 
 // Alertmanager starts an Alertmanager with configYAML as its config file

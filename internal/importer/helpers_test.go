@@ -1,0 +1,5 @@
+package importer_test
+
+import "github.com/prometheus/common/config"
+
+func configDefault() config.HTTPClientConfig { return config.DefaultHTTPClientConfig }
