@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/perfbase/perfbase/internal/scenario"
 )
 
 func TestServerAnswersAndDegrades(t *testing.T) {
@@ -101,6 +103,23 @@ func TestServerRejects(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tc.want {
 			t.Errorf("%s %s %q: %d, want %d", tc.method, tc.path, tc.body, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+func TestScenarioParses(t *testing.T) {
+	t.Parallel()
+	s, err := scenario.Parse(Scenario("http://127.0.0.1:1"), "demo.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]bool{}
+	for _, e := range Endpoints() {
+		paths[e.Path] = true
+	}
+	for _, it := range s.Interfaces {
+		if !paths[it.Path] {
+			t.Errorf("interface %s calls %s, which the demo target does not serve", it.Name, it.Path)
 		}
 	}
 }
