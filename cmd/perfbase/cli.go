@@ -17,6 +17,7 @@ type CLI struct {
 	Run        RunCmd        `cmd:"" help:"Drive a scenario's load and export its metrics."`
 	DemoTarget DemoTargetCmd `cmd:"" name:"demo-target" help:"Serve the demo business service to load."`
 	Dashboards DashboardsCmd `cmd:"" help:"Generate Grafana dashboards, optionally upload them."`
+	Serve      ServeCmd      `cmd:"" help:"Expose a saved baseline as Prometheus gauges; reloads on SIGHUP."`
 	Alerts     AlertsCmd     `cmd:"" help:"Generate Prometheus recording and alerting rules with promtool tests."`
 	Query      QueryCmd      `cmd:"" help:"Run PromQL on the embedded store or a Prometheus-compatible server."`
 	Validate   ValidateCmd   `cmd:"" help:"Check scenario files without sending anything."`
