@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// ErrInvalidOptions wraps every error about options or pinned baselines
+// the caller gave: the user's input, not the data, is wrong.
+var ErrInvalidOptions = errors.New("invalid analyzer options")
+
 // Options tune what is queried and how verdicts are reached.
 type Options struct {
 	// Location defines calendar months and days (default UTC).
@@ -111,5 +115,8 @@ func (o *Options) validate() error {
 	if o.MinSegment < 2 {
 		bad("min segment", "%d is under 2", o.MinSegment)
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalidOptions, errors.Join(errs...))
+	}
+	return nil
 }

@@ -249,12 +249,12 @@ func buildBaseline(ctx context.Context, q backend.Querier, o Options, pin Baseli
 		fb := *pin.File
 		fb.Source.Kind, fb.Source.File = SourceFile, pin.FilePath
 		if fb.Timezone != loc.String() {
-			return nil, fmt.Errorf("baseline file %s is in time zone %s, the report in %s: use --timezone %s", pin.FilePath, fb.Timezone, loc, fb.Timezone)
+			return nil, fmt.Errorf("%w: baseline file %s is in time zone %s, the report in %s: use --timezone %s", ErrInvalidOptions, pin.FilePath, fb.Timezone, loc, fb.Timezone)
 		}
 		return &fb, nil
 	case pin.Month != nil:
 		if !pin.Month.Before(month) {
-			return nil, fmt.Errorf("baseline month %s is not before the report month %s", pin.Month, month)
+			return nil, fmt.Errorf("%w: baseline month %s is not before the report month %s", ErrInvalidOptions, pin.Month, month)
 		}
 		start, end = pin.Month.Start(loc), pin.Month.End(loc)
 		b.Source = Source{Kind: SourceMonth, Months: []string{pin.Month.String()}}

@@ -19,7 +19,10 @@ type CLI struct {
 	Dashboards DashboardsCmd `cmd:"" help:"Generate Grafana dashboards, optionally upload them."`
 	Serve      ServeCmd      `cmd:"" help:"Expose a saved baseline as Prometheus gauges; reloads on SIGHUP."`
 	Alerts     AlertsCmd     `cmd:"" help:"Generate Prometheus recording and alerting rules with promtool tests."`
+	Import     ImportCmd     `cmd:"" help:"Import past results (JMeter JTL, vegeta JSON) as runs, with their original timestamps."`
 	Query      QueryCmd      `cmd:"" help:"Run PromQL on the embedded store or a Prometheus-compatible server."`
+	Report     ReportCmd     `cmd:"" help:"Compare a month with its baseline: verdicts, trends, change points."`
+	Baseline   BaselineCmd   `cmd:"" help:"Save baselines for later comparisons."`
 	Validate   ValidateCmd   `cmd:"" help:"Check scenario files without sending anything."`
 	Version    VersionCmd    `cmd:"" help:"Print the version."`
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/perfbase/perfbase/analyzer"
+	"github.com/perfbase/perfbase/internal/backend"
+)
+
+// analysisFlags are shared by report and baseline save.
+type analysisFlags struct {
+	URL            string        `name:"url" help:"Prometheus-compatible server (Prometheus, VictoriaMetrics, Thanos, Mimir); empty = the embedded store."`
+	HTTPConfigFile string        `name:"http-config-file" help:"HTTP client config (auth, TLS) for --url, in Prometheus' http_config YAML." type:"existingfile"`
+	DataDir        string        `name:"data-dir" help:"Embedded store directory." default:"perfbase-data" type:"path"`
+	Timeout        time.Duration `help:"Timeout of each query." default:"2m"`
+
+	Timezone       string        `help:"Time zone of calendar months and days (IANA name)." default:"UTC"`
+	RunID          string        `name:"run-id" help:"Only read this run_id (default: all runs)."`
+	BaselineMonths int           `name:"baseline-months" help:"Baseline: the N months before the report month." default:"3"`
+	BaselineMonth  string        `name:"baseline-month" help:"Baseline: this one month (YYYY-MM) instead." placeholder:"YYYY-MM"`
+	BaselineRun    string        `name:"baseline-run" help:"Baseline: this run_id (looked for in the 12 months before) instead."`
+	Resolution     time.Duration `help:"Step for active time and peak throughput; at least twice the scrape interval." default:"1m"`
+}
+
+func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.BaselineOptions, error) {
+	o := analyzer.DefaultOptions()
+	var pin analyzer.BaselineOptions
+	loc, err := time.LoadLocation(f.Timezone)
+	if err != nil {
+		return o, pin, fmt.Errorf("--timezone: %w", err)
+	}
+	o.Location, o.RunID, o.BaselineMonths, o.Resolution = loc, f.RunID, f.BaselineMonths, f.Resolution
+	if f.BaselineMonth != "" {
+		m, err := analyzer.ParseMonth(f.BaselineMonth)
+		if err != nil {
+			return o, pin, fmt.Errorf("--baseline-month: %w", err)
+		}
+		pin.Month = &m
+	}
+	pin.RunID = f.BaselineRun
+	return o, pin, nil
+}
+
+func (f *analysisFlags) open(g *Globals) (backend.Backend, error) {
+	return backend.Open(backend.Options{URL: f.URL, HTTPConfigFile: f.HTTPConfigFile, DataDir: f.DataDir, Timeout: f.Timeout, Logger: g.Logger})
+}
+
+// ReportCmd compares a month with its baseline.
+type ReportCmd struct {
+	analysisFlags `embed:""`
+
+	Month        string  `help:"Month to report (YYYY-MM); default: the last complete month." placeholder:"YYYY-MM"`
+	Format       string  `help:"Output format: table, markdown, json or html." default:"table" enum:"table,markdown,json,html"`
+	Output       string  `short:"o" help:"Write the report to this file instead of stdout." type:"path"`
+	Color        string  `help:"Colour the table: auto (on terminals), always or never." default:"auto" enum:"auto,always,never"`
+	BaselineFile string  `name:"baseline-file" help:"Baseline: a file saved by 'perfbase baseline save' instead." type:"existingfile"`
+	TrendMonths  int     `name:"trend-months" help:"Months shown in trends and searched for change points." default:"6"`
+	LatencyTol   float64 `name:"latency-tolerance" help:"Relative latency change that matters." default:"0.10"`
+	SuccessTol   float64 `name:"success-tolerance" help:"Absolute success ratio change that matters (0.001 = 0.1 point)." default:"0.001"`
+	ThroughTol   float64 `name:"throughput-tolerance" help:"Relative throughput change that matters." default:"0.10"`
+	FDR          float64 `name:"fdr" help:"False discovery rate across all interfaces and metrics." default:"0.05"`
+	Notify       string  `name:"notify-alertmanager" help:"Post each regression to this Alertmanager (v2 API)." placeholder:"URL"`
+}
+
+// Help shows examples under the flags.
+func (c *ReportCmd) Help() string {
+	return `Exit code 0 when nothing regressed, 1 when something did, 2 on bad input.
+
+Examples:
+  perfbase report --month 2025-04
+  perfbase report --month 2025-04 --format html -o report.html
+  perfbase report --url http://prometheus:9090 --baseline-file q1.json --format json
+  perfbase report --notify-alertmanager http://alertmanager:9093`
+}
+
+// Run builds the report, writes it and sets the exit code.
+func (c *ReportCmd) Run(g *Globals) error {
+	o, pin, err := c.options(g)
+	if err != nil {
+		return badInput(err)
+	}
+	o.TrendMonths, o.LatencyTolerance, o.SuccessTolerance, o.ThroughputTolerance, o.FDR =
+		c.TrendMonths, c.LatencyTol, c.SuccessTol, c.ThroughTol, c.FDR
+	month := analyzer.MonthOf(time.Now(), o.Location).Add(-1)
+	if c.Month != "" {
+		if month, err = analyzer.ParseMonth(c.Month); err != nil {
+			return badInput(fmt.Errorf("--month: %w", err))
+		}
+	}
+	if c.BaselineFile != "" {
+		if pin.Month != nil || pin.RunID != "" {
+			return badInput(errors.New("--baseline-file, --baseline-month and --baseline-run exclude each other"))
+		}
+		b, err := analyzer.LoadBaseline(c.BaselineFile)
+		if err != nil {
+			return badInput(err)
+		}
+		pin.File, pin.FilePath = b, c.BaselineFile
+	} else if pin.Month != nil && pin.RunID != "" {
+		return badInput(errors.New("--baseline-month and --baseline-run exclude each other"))
+	}
+	be, err := c.open(g)
+	if err != nil {
+		return badInput(err)
+	}
+	defer be.Close()
+	rep, err := analyzer.BuildReport(g.Context(), be, o, pin, month)
+	if err != nil {
+		if errors.Is(err, analyzer.ErrInvalidOptions) {
+			return badInput(err)
+		}
+		return err
+	}
+	var w io.Writer = g.Stdout
+	if c.Output != "" {
+		f, err := os.Create(c.Output)
+		if err != nil {
+			return badInput(fmt.Errorf("--output: %w", err))
+		}
+		defer f.Close()
+		w = f
+	}
+	color := c.Color == "always" || c.Color == "auto" && c.Output == "" && isTerminal(g.Stdout) && os.Getenv("NO_COLOR") == ""
+	if err := rep.Render(w, analyzer.Format(c.Format), analyzer.RenderOptions{Color: color}); err != nil {
+		return fmt.Errorf("could not write report: %w", err)
+	}
+	if c.Notify != "" {
+		n, err := analyzer.NotifyAlertmanager(g.Context(), &http.Client{Timeout: 30 * time.Second}, c.Notify, rep, time.Now())
+		if err != nil {
+			return err
+		}
+		g.Logger.Info("posted regressions to Alertmanager", "alerts", n, "url", c.Notify)
+	}
+	if rep.Regressed() {
+		return failed(fmt.Errorf("%d metrics regressed in %s", len(rep.Regressions()), rep.Month))
+	}
+	return nil
+}
