@@ -173,6 +173,13 @@ func New(opts Options) (*Metrics, error) {
 // the embedded store.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
+// RunGatherer gathers the run's own series (perfbase_*), without the Go
+// runtime and process metrics that only matter while the loader lives:
+// what an archive or a push should keep.
+func (m *Metrics) RunGatherer() prometheus.Gatherer {
+	return onlyPrefix(m.reg, conventions.Namespace+"_")
+}
+
 // Finish records the end of the run and its verdicts. The counters keep
 // their values: they are served until the process exits.
 func (m *Metrics) Finish(sum *loader.Summary) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/perfbase/perfbase/exporter"
 	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
 )
 
@@ -29,6 +30,9 @@ type RunCmd struct {
 	PushKind         string        `help:"What --push-url is: pushgateway or victoriametrics." default:"pushgateway" enum:"pushgateway,victoriametrics"`
 	PushInterval     time.Duration `help:"Push during the run at this interval; 0 pushes at the end only." default:"0s"`
 	Progress         string        `help:"Progress display: auto (redrawn on a terminal, lines every 10s otherwise), plain or off." default:"auto" enum:"auto,plain,off"`
+	DataDir          string        `help:"Embedded store the run records itself into (query it with 'perfbase query')." default:"perfbase-data" type:"path"`
+	NoStore          bool          `help:"Do not record the run into the embedded store (Prometheus scrapes it, or --push-url)."`
+	StoreInterval    time.Duration `help:"How often the run's metrics are recorded into the embedded store." default:"5s"`
 }
 
 // Help is shown by --help.
@@ -74,6 +78,17 @@ func (c *RunCmd) Run(g *Globals) error {
 			return badInput(err)
 		}
 	}
+	if c.StoreInterval <= 0 {
+		return badInput(fmt.Errorf("--store-interval %s must be positive", c.StoreInterval))
+	}
+	var db *store.DB
+	if !c.NoStore {
+		db, err = store.Open(c.DataDir, store.DefaultOptions())
+		if err != nil {
+			return badInput(fmt.Errorf("--data-dir: %w", err))
+		}
+		defer db.Close()
+	}
 	var srv *exporter.Server
 	if c.Listen != "" {
 		// Bound before any load, so a port in use costs nothing.
@@ -92,6 +107,11 @@ func (c *RunCmd) Run(g *Globals) error {
 	if pusher != nil {
 		go pusher.Run(bgCtx, g.Logger)
 	}
+	var scraper *store.Scraper
+	if db != nil {
+		scraper = store.NewScraper(db, metrics.RunGatherer(), c.StoreInterval, nil)
+		scraper.Start(bgCtx)
+	}
 	opts := loader.Options{Recorder: metrics, Shard: c.Shard, Logger: g.Logger}
 	if p := c.progressPrinter(g); p != nil {
 		opts.Progress = p.Print
@@ -108,6 +128,14 @@ func (c *RunCmd) Run(g *Globals) error {
 	// Everything after the load must happen even when it was interrupted:
 	// the summary and the final push are the run's record.
 	var errs []error
+	if scraper != nil {
+		// The final scrape holds the run's end state.
+		if err := scraper.Stop(); err != nil {
+			errs = append(errs, err)
+		} else {
+			g.Logger.Info("run recorded in the embedded store", "data_dir", db.Dir())
+		}
+	}
 	if err := sum.WriteTable(g.Stdout); err != nil {
 		errs = append(errs, fmt.Errorf("write summary: %w", err))
 	}

@@ -34,7 +34,7 @@ scrape_configs:
 	scen := writeScenario(t, target.URL, twoInterfaces)
 	sumPath := filepath.Join(t.TempDir(), "summary.json")
 	code, stdout, stderr := perfbase(t, "run", "--run-id", "prom-1", "--listen", addr, "--linger", "3s",
-		"--summary-json", sumPath, "--progress", "off", scen)
+		"--summary-json", sumPath, "--progress", "off", "--no-store", scen)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -96,7 +96,7 @@ func TestRunPushes(t *testing.T) {
 	for _, dst := range []struct{ kind, url string }{{"pushgateway", pgw.URL}, {"victoriametrics", vm.URL}} {
 		sumPath := filepath.Join(t.TempDir(), "summary.json")
 		runID := "push-" + dst.kind
-		code, stdout, stderr := perfbase(t, "run", "--run-id", runID, "--listen", "", "--progress", "off",
+		code, stdout, stderr := perfbase(t, "run", "--run-id", runID, "--listen", "", "--progress", "off", "--no-store",
 			"--push-url", dst.url, "--push-kind", dst.kind, "--push-interval", "1s", "--summary-json", sumPath, scen)
 		if code != 0 {
 			t.Fatalf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", dst.kind, code, stdout, stderr)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/perfbase/perfbase/internal/conventions"
+	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/internal/testservers"
 	"github.com/perfbase/perfbase/loader"
 )
@@ -94,8 +95,9 @@ func TestRunEndToEnd(t *testing.T) {
 			}
 		}
 	}()
+	dataDir := filepath.Join(t.TempDir(), "data")
 	code, stdout, stderr := perfbase(t, "run", "--run-id", "e2e-1", "--listen", addr, "--linger", "3s",
-		"--summary-json", sumPath, "--progress", "plain", scen)
+		"--summary-json", sumPath, "--progress", "plain", "--data-dir", dataDir, scen)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -127,6 +129,8 @@ func TestRunEndToEnd(t *testing.T) {
 	if !strings.Contains(stdout, "PASSED") {
 		t.Errorf("summary table does not say PASSED:\n%s", stdout)
 	}
+	// The embedded store holds the same counts: perfbase query prints them.
+	checkStore(t, dataDir, "e2e-1", sum)
 	if !strings.Contains(stderr, "progress") {
 		t.Errorf("no progress on stderr:\n%s", stderr)
 	}
@@ -141,6 +145,12 @@ func TestRunBadInputSendsNothing(t *testing.T) {
 	}
 	defer busy.Close()
 	good := writeScenario(t, target.URL, twoInterfaces)
+	locked := filepath.Join(t.TempDir(), "locked")
+	db, err := store.Open(locked, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -153,11 +163,13 @@ func TestRunBadInputSendsNothing(t *testing.T) {
 		{"bad shard", []string{"--shard", "4/3", good}, "shard"},
 		{"bad run id", []string{"--run-id", "a b", good}, "run-id"},
 		{"bad push url", []string{"--push-url", "ftp://x", good}, "push"},
+		{"store in use", []string{"--data-dir", locked, good}, "in use"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"run", "--listen", ""}, tc.args...)
+			dataDir := filepath.Join(t.TempDir(), "data")
+			args := append([]string{"run", "--listen", "", "--data-dir", dataDir}, tc.args...)
 			if tc.name == "port in use" {
-				args = append([]string{"run"}, tc.args...)
+				args = append([]string{"run", "--data-dir", dataDir}, tc.args...)
 			}
 			code, _, stderr := perfbase(t, args...)
 			if code != exitBadInput {
@@ -180,7 +192,7 @@ func TestRunThresholdFailureExitsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	scen := writeScenario(t, target.URL, twoInterfaces+"thresholds:\n  query_balance: {p99: 5ms}\n")
-	code, stdout, stderr := perfbase(t, "run", "--listen", "", "--progress", "off", scen)
+	code, stdout, stderr := perfbase(t, "run", "--listen", "", "--progress", "off", "--no-store", scen)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, stdout, stderr)
 	}
@@ -200,7 +212,9 @@ func TestRunInterruptKeepsEverything(t *testing.T) {
 	sumPath := filepath.Join(t.TempDir(), "summary.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "run", "--listen", "", "--progress", "off", "--summary-json", sumPath, scen)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	cmd := exec.CommandContext(ctx, bin, "run", "--run-id", "int-1", "--listen", "", "--progress", "off",
+		"--summary-json", sumPath, "--data-dir", dataDir, scen)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -233,4 +247,53 @@ func TestRunInterruptKeepsEverything(t *testing.T) {
 	if sum.Duration > 30 {
 		t.Errorf("run went on for %.0fs after SIGINT", sum.Duration)
 	}
+	checkStore(t, dataDir, "int-1", sum)
+}
+
+// checkStore asserts that `perfbase query` on the run's embedded store
+// prints the summary's counts.
+func checkStore(t *testing.T, dataDir, runID string, sum loader.Summary) {
+	t.Helper()
+	got := map[string]map[string]float64{}
+	scheduled, dropped := map[string]float64{}, map[string]float64{}
+	for _, q := range []struct {
+		metric string
+		by     string
+	}{
+		{conventions.MetricRequestsTotal, "interface, outcome"},
+		{conventions.MetricRequestsScheduled, "interface"},
+		{conventions.MetricRequestsDropped, "interface"},
+	} {
+		expr := fmt.Sprintf(`sum by (%s) (%s{run_id=%q})`, q.by, q.metric, runID)
+		code, stdout, stderr := perfbase(t, "query", "--data-dir", dataDir, "--format", "json", expr)
+		if code != 0 {
+			t.Fatalf("query %s: exit %d\n%s", expr, code, stderr)
+		}
+		var res struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatalf("query %s: %v\n%s", expr, err, stdout)
+		}
+		for _, r := range res.Result {
+			var v float64
+			fmt.Sscan(r.Value[1].(string), &v)
+			iface := r.Metric[conventions.LabelInterface]
+			switch q.metric {
+			case conventions.MetricRequestsTotal:
+				if got[iface] == nil {
+					got[iface] = map[string]float64{}
+				}
+				got[iface][r.Metric[conventions.LabelOutcome]] = v
+			case conventions.MetricRequestsScheduled:
+				scheduled[iface] = v
+			default:
+				dropped[iface] = v
+			}
+		}
+	}
+	checkCounts(t, sum, got, scheduled, dropped)
 }
