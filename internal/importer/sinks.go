@@ -123,6 +123,9 @@ func (d *OpenMetricsDestination) Close(_ context.Context, commit bool) error {
 	if err := d.tmp.Close(); err != nil {
 		return fmt.Errorf("openmetrics: write %s: %w", d.path, err)
 	}
+	if err := os.Chmod(d.tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("openmetrics: %w", err)
+	}
 	if err := os.Rename(d.tmp.Name(), d.path); err != nil {
 		return fmt.Errorf("openmetrics: %w", err)
 	}

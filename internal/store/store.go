@@ -110,6 +110,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = promslog.NewNopLogger()
 	}
+	opts.Logger = quiet(opts.Logger)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: could not create data dir: %w", err)
 	}
@@ -139,6 +140,7 @@ func OpenReadOnly(dir string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = promslog.NewNopLogger()
 	}
+	opts.Logger = quiet(opts.Logger)
 	ro, err := tsdb.OpenDBReadOnly(dir, "", opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("store: could not open %s read-only: %w", dir, err)
