@@ -291,7 +291,20 @@ func TestImportSameAnswersEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	names := []string{"prometheus", "victoria-metrics"}
+	// Prometheus remote write.
+	rw := testservers.Prometheus(t, "storage:\n  tsdb:\n    out_of_order_time_window: 4000d\n", "--web.enable-remote-write-receiver")
+	rwDest, err := importer.NewRemoteWriteDestination(rw.URL+"/api/v1/write", configDefault())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := importer.ImportFile(ctx, jtl, o, rwDest); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if backends["remote-write"], err = backend.NewRemote(backend.RemoteOptions{URL: rw.URL}); err != nil {
+		t.Fatal(err)
+	}
+
+	names := []string{"prometheus", "victoria-metrics", "remote-write"}
 	for _, end := range ends {
 		at := tickAfter(end)
 		for _, q := range comparisons {
