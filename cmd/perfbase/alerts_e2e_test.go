@@ -208,7 +208,6 @@ func amAlerts(ctx context.Context, t *testing.T, amURL, name string) int {
 	return len(got)
 }
 
-
 // e2eGet returns the body of a GET, failing the test on transport errors.
 func e2eGet(t *testing.T, u string) string {
 	t.Helper()

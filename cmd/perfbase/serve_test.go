@@ -173,7 +173,7 @@ func TestServeNoGapDuringReloads(t *testing.T) {
 		if err := os.Rename(tmp, path); err != nil {
 			t.Fatal(err)
 		}
-		reload <- os.Signal(nil)
+		_ = s.reload() // synchronously, so the failure count is exact
 	}
 	close(stop)
 	wg.Wait()
@@ -183,6 +183,15 @@ func TestServeNoGapDuringReloads(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(s.failures); got != 10 {
 		t.Errorf("reload failures = %g, want 10", got)
+	}
+	// The signal path: a value on the reload channel reloads the file.
+	writeServeBaseline(t, path, serveBaseline(0.77))
+	reload <- os.Signal(nil)
+	for !strings.Contains(e2eGet(t, url), `perfbase_baseline_latency_p99_seconds{interface="query_balance"} 0.77`) {
+		if ctx.Err() != nil {
+			t.Fatal("the reload signal did not reload the baseline")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
