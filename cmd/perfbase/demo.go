@@ -6,69 +6,219 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/perfbase/perfbase/analyzer"
+	"github.com/perfbase/perfbase/analyzer/synth"
 	"github.com/perfbase/perfbase/exporter"
+	"github.com/perfbase/perfbase/internal/backend"
 	"github.com/perfbase/perfbase/internal/demotarget"
 	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
 )
 
+// demoMarker marks a data dir as the demo's own, so that the demo only
+// ever wipes what it wrote.
+const demoMarker = ".perfbase-demo"
+
 // DemoCmd is the newcomer's first command: it needs no server and no file.
 type DemoCmd struct {
-	Listen string `help:"Also serve the live run's /metrics on this address." placeholder:"ADDR"`
+	DataDir string `help:"Store for the demo's history and live run; recreated on every demo (never your archive)." default:"perfbase-demo-data" type:"path"`
+	Months  int    `help:"Months of history to generate before the current month." default:"6"`
+	HTML    string `help:"Also write the report as a self-contained HTML file." placeholder:"FILE" type:"path"`
+	Listen  string `help:"Also serve the live run's /metrics on this address." placeholder:"ADDR"`
 }
 
 // Help is shown by --help.
 func (c *DemoCmd) Help() string {
-	return `Starts the demo business service on loopback, runs a short mixed load test
-against it (warm-up, steady, ramp, campaign peak) and prints the summary.
+	return `On an embedded store in --data-dir, with no server:
+  1. writes months of realistic nightly load-test history for three demo
+     interfaces (weekly pattern, noise, missing days), where recharge got
+     35% slower at the start of the last complete month;
+  2. runs a short live mixed load test against the demo service, started
+     in-process on loopback, recording it into the same store;
+  3. prints the monthly report of the last complete month against its
+     3-month baseline: recharge regressed, the others are stable.
 
-Example:
-  perfbase demo`
+Then explore the store with, e.g.:
+  perfbase query --data-dir perfbase-demo-data 'sum by (interface) (perfbase_requests_total)'
+  perfbase report --data-dir perfbase-demo-data --format html -o report.html`
 }
 
 // Run implements the command.
 func (c *DemoCmd) Run(g *Globals) error {
+	if c.Months < 4 || c.Months > 36 {
+		return badInput(fmt.Errorf("--months %d: want 4 to 36 (a 3-month baseline, the report month and trends)", c.Months))
+	}
+	if err := resetDemoDir(c.DataDir); err != nil {
+		return badInput(err)
+	}
+	db, err := store.Open(c.DataDir, store.DefaultOptions())
+	if err != nil {
+		return badInput(fmt.Errorf("--data-dir: %w", err))
+	}
+	defer db.Close()
 	ctx := g.Context()
-	target, stopTarget, err := startDemoTarget()
-	if err != nil {
-		return err
-	}
-	defer stopTarget()
 
-	s, err := scenario.Parse(demotarget.Scenario(target), "demo scenario")
+	now := time.Now().UTC()
+	reportMonth := analyzer.MonthOf(now, time.UTC).Add(-1)
+	fmt.Fprintf(g.Stdout, "1/3 Writing %d months of demo history into %s ...\n", c.Months+1, c.DataDir)
+	began := time.Now()
+	hist := demoHistory(reportMonth, c.Months, now)
+	samples, err := writeHistory(ctx, db, hist)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	runID := "demo-" + time.Now().UTC().Format("20060102T1504Z")
-	metrics, err := exporter.New(exporter.Options{RunID: runID, Scenario: s.Name, Mode: s.Mode})
+	fmt.Fprintf(g.Stdout, "    %d samples, %s to %s, in %s\n\n", samples,
+		hist.Start.Format(time.DateOnly), hist.End.Add(-time.Second).Format(time.DateOnly), time.Since(began).Round(time.Millisecond))
+
+	sum, err := c.live(g, db)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if c.Listen != "" {
-		srv, err := exporter.Listen(c.Listen, metrics.Registry(), g.Logger)
-		if err != nil {
-			return badInput(err)
-		}
-		defer srv.Shutdown(context.Background())
-		g.Logger.Info("serving metrics", "address", srv.Addr())
-	}
-	fmt.Fprintf(g.Stdout, "Live load test %q against the demo service at %s (%s):\n\n", runID, target, s.TotalDuration())
-	pp := &loader.ProgressPrinter{W: g.Stderr, Terminal: isTerminal(g.Stderr)}
-	sum, runErr := loader.Run(ctx, s, loader.Options{Recorder: metrics, Logger: g.Logger, Progress: pp.Print})
-	if sum == nil {
-		return fmt.Errorf("demo: %w", runErr)
-	}
-	sum.RunID = runID
-	metrics.Finish(sum)
-	if err := sum.WriteTable(g.Stdout); err != nil {
 		return err
 	}
 	if sum.Interrupted {
 		return &exitError{code: exitInterrupted, err: errors.New("demo interrupted")}
 	}
-	return runErr
+
+	fmt.Fprintf(g.Stdout, "\n3/3 Monthly report for %s (baseline: the 3 months before):\n\n", reportMonth)
+	o := analyzer.DefaultOptions()
+	rep, err := analyzer.BuildReport(ctx, backend.Embedded(db), o, analyzer.BaselineOptions{}, reportMonth)
+	if err != nil {
+		return fmt.Errorf("demo: report: %w", err)
+	}
+	color := isTerminal(g.Stdout) && os.Getenv("NO_COLOR") == ""
+	if err := rep.Render(g.Stdout, analyzer.FormatTable, analyzer.RenderOptions{Color: color}); err != nil {
+		return fmt.Errorf("demo: report: %w", err)
+	}
+	if c.HTML != "" {
+		f, err := os.Create(c.HTML)
+		if err != nil {
+			return badInput(fmt.Errorf("--html: %w", err))
+		}
+		if err := rep.Render(f, analyzer.FormatHTML, analyzer.RenderOptions{}); err != nil {
+			f.Close()
+			return fmt.Errorf("demo: HTML report: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("demo: HTML report: %w", err)
+		}
+		fmt.Fprintf(g.Stdout, "\nHTML report: %s\n", c.HTML)
+	}
+	fmt.Fprintf(g.Stdout, "\nThe demo's history and live run stay in %s: try\n  perfbase query --data-dir %s 'sum by (interface, outcome) (perfbase_requests_total{run_id=%q})'\n",
+		c.DataDir, c.DataDir, sum.RunID)
+	// A regression is what the demo shows, not a failure of the demo.
+	return nil
+}
+
+// live runs the demo scenario against the in-process demo service and
+// records it into db.
+func (c *DemoCmd) live(g *Globals, db *store.DB) (*loader.Summary, error) {
+	target, stopTarget, err := startDemoTarget()
+	if err != nil {
+		return nil, err
+	}
+	defer stopTarget()
+	s, err := scenario.Parse(demotarget.Scenario(target), "demo scenario")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	runID := "demo-" + time.Now().UTC().Format("20060102T150405Z")
+	metrics, err := exporter.New(exporter.Options{RunID: runID, Scenario: s.Name, Mode: s.Mode})
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if c.Listen != "" {
+		srv, err := exporter.Listen(c.Listen, metrics.Registry(), g.Logger)
+		if err != nil {
+			return nil, badInput(err)
+		}
+		defer srv.Shutdown(context.Background())
+		g.Logger.Info("serving metrics", "address", srv.Addr())
+	}
+	fmt.Fprintf(g.Stdout, "2/3 Live load test %q against the demo service at %s (%s):\n\n", runID, target, s.TotalDuration())
+	scraper := store.NewScraper(db, metrics.RunGatherer(), 2*time.Second, nil)
+	bg, stop := context.WithCancel(context.Background())
+	defer stop()
+	scraper.Start(bg)
+	pp := &loader.ProgressPrinter{W: g.Stderr, Terminal: isTerminal(g.Stderr)}
+	sum, runErr := loader.Run(g.Context(), s, loader.Options{Recorder: metrics, Logger: g.Logger, Progress: pp.Print})
+	if sum == nil {
+		return nil, fmt.Errorf("demo: %w", runErr)
+	}
+	sum.RunID = runID
+	metrics.Finish(sum)
+	stop()
+	if err := scraper.Stop(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if err := sum.WriteTable(g.Stdout); err != nil {
+		return nil, err
+	}
+	if runErr != nil {
+		return nil, fmt.Errorf("demo: %w", runErr)
+	}
+	return sum, nil
+}
+
+// demoHistory is nightly 10-minute runs of the demo interfaces, from
+// `months` months before the report month until the start of today;
+// recharge is 35% slower from the report month on.
+func demoHistory(report analyzer.Month, months int, now time.Time) synth.Config {
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	at := report.Start(time.UTC)
+	return synth.Config{
+		Start: report.Add(-months).Start(time.UTC), End: today, Seed: 2026,
+		Weekly: 0.15, MissingDays: 0.03, RunDuration: 10 * time.Minute, Interval: 30 * time.Second,
+		Interfaces: []synth.Interface{
+			{Name: "query_balance", RPS: 60, Median: 9 * time.Millisecond, Sigma: 0.35, BusinessFailure: 0.005, SystemFailure: 0.001},
+			{Name: "query_bill", RPS: 40, Median: 16 * time.Millisecond, Sigma: 0.4, BusinessFailure: 0.01, SystemFailure: 0.001},
+			{Name: "recharge", RPS: 20, Median: 26 * time.Millisecond, Sigma: 0.5, BusinessFailure: 0.02, SystemFailure: 0.002,
+				Changes: []synth.Change{{Kind: synth.LatencyStep, At: at, Size: 0.35}}},
+		},
+	}
+}
+
+func writeHistory(ctx context.Context, db *store.DB, cfg synth.Config) (int, error) {
+	bulk, err := db.NewBulk(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) }); err != nil {
+		bulk.Rollback()
+		return 0, err
+	}
+	n := bulk.Samples()
+	if _, err := bulk.Commit(ctx); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// resetDemoDir empties dir if the demo made it, creates it if absent, and
+// refuses anything else: the demo never deletes data it did not write.
+func resetDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("--data-dir: %w", err)
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return fmt.Errorf("--data-dir %s is not empty and was not made by perfbase demo; choose another directory", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("--data-dir: could not reset the demo store: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by perfbase demo; deleted and recreated by every demo\n"), 0o644)
 }
 
 // startDemoTarget serves the demo service on a free loopback port.
