@@ -172,7 +172,7 @@ func newTransport(s *scenario.Scenario) *http.Transport {
 func (e *engine) runStep(ctx context.Context, stp step) {
 	stepCtx, cancel := context.WithTimeout(ctx, stp.duration)
 	defer cancel()
-	var stops []func()
+	var stops []func(early bool)
 	active := map[string]bool{}
 	for _, l := range stp.loads {
 		active[l.iface] = true
@@ -191,14 +191,18 @@ func (e *engine) runStep(ctx context.Context, stp step) {
 	for _, l := range stp.loads {
 		e.stats[l.iface].active.Add(int64(ran))
 	}
+	// The step ran to its end unless the run itself was stopped (Ctrl-C,
+	// guard): judging by elapsed time instead would race with the last
+	// arrival, which is due exactly at the end of the step.
+	early := ctx.Err() != nil
 	for _, stop := range stops {
-		stop()
+		stop(early)
 	}
 }
 
 // startLoad starts one interface's attack for a step and returns the
 // function that ends it.
-func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func()) {
+func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func(early bool)) {
 	it, _ := e.s.Interface(l.iface)
 	rec := e.recs[l.iface]
 	cls := e.cls[l.iface]
@@ -284,12 +288,11 @@ func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func()) 
 	})
 
 	var once sync.Once
-	return func() {
+	return func(early bool) {
 		once.Do(func() {
 			close(stepDone)
-			elapsed := e.opts.Now().Sub(began)
-			if elapsed < stp.duration {
-				stoppedAt.Store(int64(max(elapsed, 1)))
+			if early {
+				stoppedAt.Store(int64(max(e.opts.Now().Sub(began), 1)))
 				atk.Stop()
 				return
 			}
