@@ -14,10 +14,14 @@ import (
 // DemoTargetCmd serves the demo business service that examples/*.yml and
 // `perfbase demo` load.
 type DemoTargetCmd struct {
-	Listen              string  `help:"Address to serve on." default:"127.0.0.1:8080"`
-	Slowdown            float64 `help:"Multiply every latency by this factor (1 = healthy)." default:"1"`
-	ExtraSystemErrors   float64 `help:"Share of requests to fail with HTTP 503, on top of the normal rate." default:"0"`
-	ExtraBusinessErrors float64 `help:"Share of requests to fail with a business code, on top of the normal rate." default:"0"`
+	Listen               string        `help:"Address to serve on." default:"127.0.0.1:8080"`
+	Latency              time.Duration `help:"Median latency of every endpoint (default: each endpoint's own, 8 to 25ms)."`
+	Jitter               time.Duration `help:"Typical spread around --latency (log-normal)."`
+	SystemFailureRatio   *float64      `help:"Share of requests answered HTTP 503 (default: each endpoint's own, about 0.1%)." placeholder:"RATIO"`
+	BusinessFailureRatio *float64      `help:"Share of the other requests answered with a failing business code (default: 0.5 to 2%)." placeholder:"RATIO"`
+	Slowdown             float64       `help:"Multiply every latency by this factor (1 = healthy)." default:"1"`
+	ExtraSystemErrors    float64       `help:"Share of requests to fail with HTTP 503, on top of the normal rate." default:"0"`
+	ExtraBusinessErrors  float64       `help:"Share of requests to fail with a business code, on top of the normal rate." default:"0"`
 }
 
 // Help is shown by --help.
@@ -29,12 +33,19 @@ extra_system_errors or extra_business_errors changes the service while it runs.
 Examples:
   perfbase demo-target &
   perfbase run examples/mixed.yml
+  perfbase demo-target --latency 20ms --jitter 5ms --business-failure-ratio 0.1 --system-failure-ratio 0.05
   curl -d slowdown=2 http://127.0.0.1:8080/-/degrade`
 }
 
 // Run implements the command.
 func (c *DemoTargetCmd) Run(g *Globals) error {
-	s := demotarget.New()
+	s, err := demotarget.NewWithOptions(demotarget.Options{
+		Latency: c.Latency, Jitter: c.Jitter,
+		SystemFailureRatio: c.SystemFailureRatio, BusinessFailureRatio: c.BusinessFailureRatio,
+	})
+	if err != nil {
+		return badInput(err)
+	}
 	if err := s.Degrade(demotarget.Degradation{Slowdown: c.Slowdown, ExtraSystemErrors: c.ExtraSystemErrors, ExtraBusinessErrors: c.ExtraBusinessErrors}); err != nil {
 		return badInput(err)
 	}

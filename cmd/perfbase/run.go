@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/perfbase/perfbase/exporter"
@@ -154,12 +156,8 @@ func (c *RunCmd) Run(g *Globals) error {
 		cancel()
 	}
 	if srv != nil {
-		if c.Linger > 0 && ctx.Err() == nil {
-			g.Logger.Info("run ended; serving metrics until --linger elapses", "linger", c.Linger)
-			select {
-			case <-time.After(c.Linger):
-			case <-ctx.Done():
-			}
+		if c.Linger > 0 {
+			lingerFor(ctx, c.Linger, g)
 		}
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := srv.Shutdown(sctx); err != nil {
@@ -223,4 +221,32 @@ func failedThresholds(sum *loader.Summary) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// lingerFor keeps /metrics served after the run so that the last scrape
+// sees its final state, also after Ctrl-C; once the run was interrupted, a
+// second Ctrl-C ends the wait.
+func lingerFor(ctx context.Context, d time.Duration, g *Globals) {
+	stop := ctx.Done()
+	if ctx.Err() != nil {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sig)
+		g.Logger.Info("run interrupted; serving metrics until --linger elapses (Ctrl-C again to quit now)", "linger", d)
+		stopSig := make(chan struct{})
+		go func() {
+			select {
+			case <-sig:
+			case <-time.After(d):
+			}
+			close(stopSig)
+		}()
+		stop = stopSig
+	} else {
+		g.Logger.Info("run ended; serving metrics until --linger elapses", "linger", d)
+	}
+	select {
+	case <-time.After(d):
+	case <-stop:
+	}
 }

@@ -213,7 +213,10 @@ func TestRunInterruptKeepsEverything(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.CommandContext(ctx, bin, "run", "--run-id", "int-1", "--listen", "", "--progress", "off",
+	addr := fmt.Sprintf("127.0.0.1:%d", testservers.FreePort(t))
+	// A --linger far longer than the test's deadline: only the second
+	// Ctrl-C can end it in time.
+	cmd := exec.CommandContext(ctx, bin, "run", "--run-id", "int-1", "--listen", addr, "--linger", "10m", "--progress", "off",
 		"--summary-json", sumPath, "--data-dir", dataDir, scen)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -222,6 +225,14 @@ func TestRunInterruptKeepsEverything(t *testing.T) {
 	}
 	for hits.Load() < 50 && ctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)
+	}
+	final := scrapeFinal(ctx, addr, "int-1")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	// After Ctrl-C the final state is still served, for the last scrape.
+	if _, ok := <-final; !ok {
+		t.Errorf("metrics not served after SIGINT\nstderr:\n%s", stderr.String())
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,8 @@ type Endpoint struct {
 	Median time.Duration
 	Sigma  float64
 	// SystemErrorRate is the share of requests answered 503;
-	// BusinessErrorRate the share answered 200 with BusinessErrorCode.
+	// BusinessErrorRate the share of the others answered 200 with
+	// BusinessErrorCode.
 	SystemErrorRate   float64
 	BusinessErrorRate float64
 	BusinessErrorCode string
@@ -33,6 +34,39 @@ func Endpoints() []Endpoint {
 		{Path: "/api/bill", Method: http.MethodGet, Median: 15 * time.Millisecond, Sigma: 0.4, SystemErrorRate: 0.001, BusinessErrorRate: 0.01, BusinessErrorCode: "2002"},
 		{Path: "/api/recharge", Method: http.MethodPost, Median: 25 * time.Millisecond, Sigma: 0.5, SystemErrorRate: 0.002, BusinessErrorRate: 0.02, BusinessErrorCode: "3003"},
 	}
+}
+
+// Options override every endpoint's normal behaviour; zero values keep
+// each endpoint's own.
+type Options struct {
+	// Latency is the median latency of every endpoint.
+	Latency time.Duration
+	// Jitter is the typical spread around Latency: latencies are
+	// log-normal with sigma ln(1 + Jitter/Latency), so about two thirds
+	// fall within Latency/(1+r) .. Latency*(1+r), r = Jitter/Latency.
+	Jitter time.Duration
+	// SystemFailureRatio is the share of requests answered HTTP 503;
+	// BusinessFailureRatio the share of the others answered with a
+	// failing business code: the two ratios perfbase reports.
+	SystemFailureRatio   *float64
+	BusinessFailureRatio *float64
+}
+
+// Validate reports impossible settings.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Latency < 0 || o.Jitter < 0 {
+		errs = append(errs, errors.New("demotarget: latency and jitter must not be negative"))
+	}
+	if o.Jitter > 0 && o.Latency == 0 {
+		errs = append(errs, errors.New("demotarget: jitter needs a latency"))
+	}
+	for name, v := range map[string]*float64{"system failure ratio": o.SystemFailureRatio, "business failure ratio": o.BusinessFailureRatio} {
+		if v != nil && (*v < 0 || *v > 1 || math.IsNaN(*v)) {
+			errs = append(errs, fmt.Errorf("demotarget: %s %g must be in [0, 1]", name, *v))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Degradation changes the service at run time.
@@ -68,11 +102,30 @@ type Server struct {
 
 // New returns a healthy demo service.
 func New() *Server {
+	s, _ := NewWithOptions(Options{})
+	return s
+}
+
+// NewWithOptions returns a demo service whose endpoints follow o.
+func NewWithOptions(o Options) (*Server, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{deg: Degradation{Slowdown: 1}, endpoints: map[string]Endpoint{}, sleep: time.Sleep}
 	for _, e := range Endpoints() {
+		if o.Latency > 0 {
+			e.Median = o.Latency
+			e.Sigma = math.Log1p(float64(o.Jitter) / float64(o.Latency))
+		}
+		if o.SystemFailureRatio != nil {
+			e.SystemErrorRate = *o.SystemFailureRatio
+		}
+		if o.BusinessFailureRatio != nil {
+			e.BusinessErrorRate = *o.BusinessFailureRatio
+		}
 		s.endpoints[e.Path] = e
 	}
-	return s
+	return s, nil
 }
 
 // Degrade sets the degradation.
@@ -108,14 +161,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := s.deg
 	s.mu.RUnlock()
 	lat := float64(e.Median) * math.Exp(e.Sigma*rand.NormFloat64()) * d.Slowdown
-	s.sleep(time.Duration(lat))
-	u := rand.Float64()
+	if lat > 0 {
+		s.sleep(time.Duration(lat))
+	}
 	w.Header().Set("Content-Type", "application/json")
+	// Two draws, so that the business ratio is among system successes,
+	// as perfbase reports it.
 	switch {
-	case u < e.SystemErrorRate+d.ExtraSystemErrors:
+	case rand.Float64() < e.SystemErrorRate+d.ExtraSystemErrors:
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, `{"error":"unavailable"}`)
-	case u < e.SystemErrorRate+d.ExtraSystemErrors+e.BusinessErrorRate+d.ExtraBusinessErrors:
+	case rand.Float64() < e.BusinessErrorRate+d.ExtraBusinessErrors:
 		fmt.Fprintf(w, `{"code":%q,"message":"rejected"}`, e.BusinessErrorCode)
 	default:
 		fmt.Fprint(w, `{"code":"0000","message":"ok"}`)

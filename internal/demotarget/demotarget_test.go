@@ -123,3 +123,30 @@ func TestScenarioParses(t *testing.T) {
 		}
 	}
 }
+
+func TestOptions(t *testing.T) {
+	t.Parallel()
+	ratio := func(f float64) *float64 { return &f }
+	s, err := NewWithOptions(Options{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, SystemFailureRatio: ratio(0.05), BusinessFailureRatio: ratio(0.1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.endpoints {
+		if e.Median != 20*time.Millisecond || e.SystemErrorRate != 0.05 || e.BusinessErrorRate != 0.1 {
+			t.Errorf("%s: %+v", e.Path, e)
+		}
+		if want := 0.2231; e.Sigma < want-0.001 || e.Sigma > want+0.001 {
+			t.Errorf("%s: sigma %g, want ln(1.25)", e.Path, e.Sigma)
+		}
+	}
+	for name, o := range map[string]Options{
+		"negative latency":  {Latency: -time.Second},
+		"jitter alone":      {Jitter: time.Millisecond},
+		"ratio above one":   {SystemFailureRatio: ratio(1.5)},
+		"negative business": {BusinessFailureRatio: ratio(-0.1)},
+	} {
+		if _, err := NewWithOptions(o); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
