@@ -94,6 +94,11 @@ func (d Degradation) Validate() error {
 
 // Server is the demo service's handler.
 type Server struct {
+	// spreaders per endpoint path: failures are spread evenly rather
+	// than drawn at random, so the configured ratios hold within one
+	// request over any run, and tests can check them tightly.
+	sysSpread, bizSpread map[string]*spreader
+
 	mu        sync.RWMutex
 	deg       Degradation
 	endpoints map[string]Endpoint
@@ -111,8 +116,10 @@ func NewWithOptions(o Options) (*Server, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{deg: Degradation{Slowdown: 1}, endpoints: map[string]Endpoint{}, sleep: time.Sleep}
+	s := &Server{deg: Degradation{Slowdown: 1}, endpoints: map[string]Endpoint{}, sleep: time.Sleep,
+		sysSpread: map[string]*spreader{}, bizSpread: map[string]*spreader{}}
 	for _, e := range Endpoints() {
+		s.sysSpread[e.Path], s.bizSpread[e.Path] = &spreader{}, &spreader{}
 		if o.Latency > 0 {
 			e.Median = o.Latency
 			e.Sigma = math.Log1p(float64(o.Jitter) / float64(o.Latency))
@@ -165,13 +172,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.sleep(time.Duration(lat))
 	}
 	w.Header().Set("Content-Type", "application/json")
-	// Two draws, so that the business ratio is among system successes,
-	// as perfbase reports it.
+	// The business ratio is among system successes, as perfbase reports it.
 	switch {
-	case rand.Float64() < e.SystemErrorRate+d.ExtraSystemErrors:
+	case s.sysSpread[e.Path].next(e.SystemErrorRate + d.ExtraSystemErrors):
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, `{"error":"unavailable"}`)
-	case rand.Float64() < e.BusinessErrorRate+d.ExtraBusinessErrors:
+	case s.bizSpread[e.Path].next(e.BusinessErrorRate + d.ExtraBusinessErrors):
 		fmt.Fprintf(w, `{"code":%q,"message":"rejected"}`, e.BusinessErrorCode)
 	default:
 		fmt.Fprint(w, `{"code":"0000","message":"ok"}`)
@@ -212,4 +218,26 @@ func (s *Server) degradeHandler(w http.ResponseWriter, r *http.Request) {
 	s.mu.RUnlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(d)
+}
+
+// spreader turns a ratio into evenly spaced events: next reports true for
+// the requests where the running count of ratio crosses an integer, so
+// after n requests exactly floor(n*ratio) or one more have been true.
+type spreader struct {
+	mu  sync.Mutex
+	acc float64
+}
+
+func (s *spreader) next(ratio float64) bool {
+	if ratio <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.acc += min(ratio, 1)
+	if s.acc >= 1 {
+		s.acc--
+		return true
+	}
+	return false
 }
