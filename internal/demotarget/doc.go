@@ -1,6 +1,6 @@
 // Package demotarget is a small business service to point perfbase at: a
 // balance query, a bill query and a recharge, with realistic (log-normal)
-// latencies, a share of system failures (HTTP 503) and of business
+// latencies, evenly spread system failures (HTTP 503) and business
 // failures (HTTP 200 with a failing business code), and knobs to degrade it
 // at run time so that regressions and alerts can be shown end to end.
 //
