@@ -149,20 +149,7 @@ func BuildReport(ctx context.Context, q backend.Querier, o Options, pin Baseline
 			ThroughputTolerance: o.ThroughputTolerance, FDR: o.FDR, RunID: o.RunID},
 		Interfaces: make([]InterfaceReport, 0, len(sorted)),
 	}
-	var all []*MetricResult
-	results := make([][]*MetricResult, len(sorted))
-	for i, n := range sorted {
-		results[i] = compare(base.Interface(n), cur[n], o)
-		all = append(all, results[i]...)
-	}
-	ps := make([]float64, len(all))
-	for i, r := range all {
-		ps[i] = float64(r.PValue)
-	}
-	for i, q := range benjaminiHochberg(ps) {
-		all[i].QValue = Num(q)
-		decide(all[i], o)
-	}
+	results := verdicts(base, cur, sorted, o)
 	rep.Verdict = VerdictStable
 	for i, n := range sorted {
 		ir := InterfaceReport{Name: n, Verdict: overall(results[i]), Metrics: map[string]*MetricResult{},
@@ -218,6 +205,26 @@ func BuildReport(ctx context.Context, q backend.Querier, o Options, pin Baseline
 		rep.Interfaces = append(rep.Interfaces, ir)
 	}
 	return rep, nil
+}
+
+// verdicts compares every named interface, then applies one
+// Benjamini-Hochberg step across all interfaces and metrics.
+func verdicts(base *Baseline, cur map[string]*BaselineInterface, names []string, o Options) [][]*MetricResult {
+	var all []*MetricResult
+	results := make([][]*MetricResult, len(names))
+	for i, n := range names {
+		results[i] = compare(base.Interface(n), cur[n], o)
+		all = append(all, results[i]...)
+	}
+	ps := make([]float64, len(all))
+	for i, r := range all {
+		ps[i] = float64(r.PValue)
+	}
+	for i, q := range benjaminiHochberg(ps) {
+		all[i].QValue = Num(q)
+		decide(all[i], o)
+	}
+	return results
 }
 
 // BuildBaseline computes the baseline a report for month would use: the

@@ -48,7 +48,7 @@ func mannWhitney(x, y []float64) float64 {
 	}
 	u1 := r1 - float64(n1*(n1+1))/2
 	fn1, fn2 := float64(n1), float64(n2)
-	if !ties && n1*n2 <= 2500 {
+	if !ties && n1 <= 20 && n2 <= 20 {
 		return exactMWU(n1, n2, u1)
 	}
 	n := fn1 + fn2

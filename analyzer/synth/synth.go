@@ -228,6 +228,7 @@ func (cfg Config) Generate(fn AppendFunc) error {
 	les[len(buckets)] = "+Inf"
 	all := cfg.Days()
 	for _, in := range cfg.Interfaces {
+		var st *dayState // continuous traffic carries its counters from day to day
 		for _, d := range all[in.Name] {
 			if !d.Present {
 				continue
@@ -236,7 +237,10 @@ func (cfg Config) Generate(fn AppendFunc) error {
 			if cfg.Continuous {
 				runID = "continuous"
 			}
-			if err := cfg.emitDay(fn, in.Name, runID, d, buckets, les); err != nil {
+			if st == nil || !cfg.Continuous {
+				st = cfg.newState(in.Name, runID, les)
+			}
+			if err := cfg.emitDay(fn, st, d, buckets); err != nil {
 				return err
 			}
 		}
@@ -244,16 +248,17 @@ func (cfg Config) Generate(fn AppendFunc) error {
 	return nil
 }
 
-// series holds one interface-day's labels and cumulative values.
-type phaseSeries struct {
-	outcomes [3]labels.Labels
-	hist     [3][]labels.Labels // buckets, then _sum, _count
-	cum      [3]float64
-	bcum     [3][]float64
-	sum      [3]float64
+// dayState is one run's series and cumulative counter values.
+type dayState struct {
+	phases            []string
+	ps                map[string]*phaseSeries
+	sched, dropped    labels.Labels
+	schedCum, dropCum float64
+	// started: a continuous run's next day adds requests from its first sample.
+	started bool
 }
 
-func (cfg Config) emitDay(fn AppendFunc, name, runID string, d DayState, buckets []float64, les []string) error {
+func (cfg Config) newState(name, runID string, les []string) *dayState {
 	mk := func(metric, phase string, kv ...string) labels.Labels {
 		b := labels.NewScratchBuilder(6)
 		b.Add(labels.MetricName, metric)
@@ -266,12 +271,11 @@ func (cfg Config) emitDay(fn AppendFunc, name, runID string, d DayState, buckets
 		b.Sort()
 		return b.Labels()
 	}
-	phases := []string{c.PhaseSteady}
+	st := &dayState{phases: []string{c.PhaseSteady}, ps: map[string]*phaseSeries{}}
 	if cfg.Warmup > 0 {
-		phases = append(phases, c.PhaseWarmup)
+		st.phases = append(st.phases, c.PhaseWarmup)
 	}
-	ps := map[string]*phaseSeries{}
-	for _, ph := range phases {
+	for _, ph := range st.phases {
 		s := &phaseSeries{}
 		for o, out := range c.Outcomes {
 			s.outcomes[o] = mk(c.MetricRequestsTotal, ph, c.LabelOutcome, out)
@@ -279,13 +283,26 @@ func (cfg Config) emitDay(fn AppendFunc, name, runID string, d DayState, buckets
 				s.hist[o] = append(s.hist[o], mk(c.MetricRequestDuration+"_bucket", ph, c.LabelOutcome, out, c.LabelLe, le))
 			}
 			s.hist[o] = append(s.hist[o], mk(c.MetricRequestDuration+"_sum", ph, c.LabelOutcome, out), mk(c.MetricRequestDuration+"_count", ph, c.LabelOutcome, out))
-			s.bcum[o] = make([]float64, len(buckets))
+			s.bcum[o] = make([]float64, len(les)-1)
 		}
-		ps[ph] = s
+		st.ps[ph] = s
 	}
-	sched := mk(c.MetricRequestsScheduled, c.PhaseSteady)
-	dropped := mk(c.MetricRequestsDropped, c.PhaseSteady)
-	var schedCum, dropCum float64
+	st.sched = mk(c.MetricRequestsScheduled, c.PhaseSteady)
+	st.dropped = mk(c.MetricRequestsDropped, c.PhaseSteady)
+	return st
+}
+
+// series holds one interface-day's labels and cumulative values.
+type phaseSeries struct {
+	outcomes [3]labels.Labels
+	hist     [3][]labels.Labels // buckets, then _sum, _count
+	cum      [3]float64
+	bcum     [3][]float64
+	sum      [3]float64
+}
+
+func (cfg Config) emitDay(fn AppendFunc, st *dayState, d DayState, buckets []float64) error {
+	phases, ps := st.phases, st.ps
 	// The CDF at each bound, once per day: latency varies by day.
 	cdf := make([]float64, len(buckets))
 	for i, b := range buckets {
@@ -314,15 +331,15 @@ func (cfg Config) emitDay(fn AppendFunc, name, runID string, d DayState, buckets
 		if cfg.Warmup > 0 && t.Sub(d.Start) <= cfg.Warmup && t != d.Start {
 			phase = c.PhaseWarmup
 		}
-		if t != d.Start {
+		if t != d.Start || st.started {
 			rate := d.RPS
 			if cfg.Continuous { // busier afternoons, quiet nights
 				h := float64(t.In(cfg.Location).Hour()) + float64(t.Minute())/60
 				rate *= 1 + 0.6*math.Cos((h-14)/24*2*math.Pi)
 			}
 			n := rate * step.Seconds()
-			schedCum += n
-			dropCum += n * d.Dropped
+			st.schedCum += n
+			st.dropCum += n * d.Dropped
 			done := n * (1 - d.Dropped)
 			s := ps[phase]
 			pc, ml := cdf, meanLat
@@ -338,10 +355,10 @@ func (cfg Config) emitDay(fn AppendFunc, name, runID string, d DayState, buckets
 				}
 			}
 		}
-		if err := fn(sched, ms, math.Floor(schedCum)); err != nil {
+		if err := fn(st.sched, ms, math.Floor(st.schedCum)); err != nil {
 			return err
 		}
-		if err := fn(dropped, ms, math.Floor(dropCum)); err != nil {
+		if err := fn(st.dropped, ms, math.Floor(st.dropCum)); err != nil {
 			return err
 		}
 		for _, ph := range phases {
@@ -369,6 +386,7 @@ func (cfg Config) emitDay(fn AppendFunc, name, runID string, d DayState, buckets
 			}
 		}
 	}
+	st.started = cfg.Continuous
 	return nil
 }
 

@@ -26,7 +26,7 @@ func history(t *testing.T) string {
 	var historyErr error
 	func() {
 		cfg := synth.Config{
-			Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), Seed: 3, Weekly: 0.1,
+			Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), Seed: 3, Weekly: 0.1, RunDuration: 3 * time.Minute,
 			Interfaces: []synth.Interface{
 				{Name: "balance", RPS: 10, Median: 30 * time.Millisecond, Sigma: 0.5, BusinessFailure: 0.01, SystemFailure: 0.001},
 				{Name: "checkout", RPS: 5, Median: 150 * time.Millisecond, Sigma: 0.5, BusinessFailure: 0.01, SystemFailure: 0.001,
