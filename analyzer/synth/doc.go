@@ -9,6 +9,6 @@
 // The model is per day (DayState): Generate turns it into samples, and
 // tests of the statistics can read it directly without a query engine.
 //
-//	cfg := synth.Config{Start: from, End: to, Interfaces: synth.DemoInterfaces(), Seed: 1}
+//	cfg := synth.Demo(time.Now(), 4, time.UTC)
 //	err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) })
 package synth
