@@ -96,10 +96,14 @@ func (f *fetcher) exprBuckets(w string) string {
 func (f *fetcher) exprQuantile(q float64, w string) string {
 	return fmt.Sprintf(`histogram_quantile(%g, %s)`, q, f.exprBuckets(w))
 }
-func (f *fetcher) exprActive(w string) string {
+// exprActive counts the steps with completed requests. Its subquery range
+// is a second short of w: Prometheus 2 closes ranges at both ends, 3 and
+// VictoriaMetrics only at the end, and the shorter range holds the same
+// w/resolution steps in all of them.
+func (f *fetcher) exprActive(w time.Duration) string {
 	r := promDuration(f.res)
 	return fmt.Sprintf(`count_over_time((sum by (%s) (increase(%s%s[%s])) > 0)[%s:%s]) * %d`,
-		c.LabelInterface, c.MetricRequestsTotal, f.sel, r, w, r, int64(f.res/time.Second))
+		c.LabelInterface, c.MetricRequestsTotal, f.sel, r, promDuration(w-time.Second), r, int64(f.res/time.Second))
 }
 func (f *fetcher) exprPeak(w string) string {
 	r := promDuration(f.res)
@@ -164,7 +168,7 @@ func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) 
 		{f.exprCounts(w), func(d *Day, l model.Metric, v float64) { addOutcome(&d.Counts, string(l[c.LabelOutcome]), v) }},
 		{f.exprCounter(c.MetricRequestsScheduled, w), func(d *Day, _ model.Metric, v float64) { d.Counts.Scheduled = v }},
 		{f.exprCounter(c.MetricRequestsDropped, w), func(d *Day, _ model.Metric, v float64) { d.Counts.Dropped = v }},
-		{f.exprActive(w), func(d *Day, _ model.Metric, v float64) { d.Active = v }},
+		{f.exprActive(step), func(d *Day, _ model.Metric, v float64) { d.Active = v }},
 		{f.exprPeak(w), func(d *Day, _ model.Metric, v float64) { d.Peak = v }},
 	}
 	for _, q := range quantiles {
