@@ -96,6 +96,7 @@ func (f *fetcher) exprBuckets(w string) string {
 func (f *fetcher) exprQuantile(q float64, w string) string {
 	return fmt.Sprintf(`histogram_quantile(%g, %s)`, q, f.exprBuckets(w))
 }
+
 // exprActive counts the steps with completed requests. Its subquery range
 // is a second short of w: Prometheus 2 closes ranges at both ends, 3 and
 // VictoriaMetrics only at the end, and the shorter range holds the same
