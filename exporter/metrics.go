@@ -211,7 +211,7 @@ func (m *Metrics) Interface(name string) loader.InterfaceRecorder {
 	r.inFlight = m.inFlight.WithLabelValues(name)
 	r.targetRate = m.targetRate.WithLabelValues(name)
 	r.users = m.users.WithLabelValues(name)
-	r.codes = map[string]prometheus.Counter{}
+	r.codes = newBoundedCodes(func(code string) prometheus.Counter { return m.codes.WithLabelValues(name, code) })
 	return r
 }
 
@@ -250,8 +250,7 @@ type ifaceRecorder struct {
 	targetRate prometheus.Gauge
 	users      prometheus.Gauge
 
-	codesMu sync.RWMutex
-	codes   map[string]prometheus.Counter
+	codes *boundedCodes[prometheus.Counter]
 }
 
 func (r *ifaceRecorder) phase(warmup bool) *phaseCells {
@@ -285,7 +284,7 @@ func (r *ifaceRecorder) Done(o loader.Observation) {
 		p.failure(r.m, r.name, o.Reason).Inc()
 	}
 	if o.Code != "" {
-		r.code(o.Code).Inc()
+		r.codes.get(o.Code).Inc()
 	}
 }
 
@@ -297,34 +296,6 @@ func (p *phaseCells) failure(m *Metrics, name, reason string) prometheus.Counter
 		c = m.failures.WithLabelValues(name, p.phase, reason)
 		p.failures[reason] = c
 	}
-	return c
-}
-
-// code bounds the business-code label: the first MaxBusinessCodes distinct
-// codes get a series each, later ones share "other", so a target that
-// echoes request ids as codes cannot explode the series count.
-func (r *ifaceRecorder) code(code string) prometheus.Counter {
-	r.codesMu.RLock()
-	c, ok := r.codes[code]
-	r.codesMu.RUnlock()
-	if ok {
-		return c
-	}
-	r.codesMu.Lock()
-	defer r.codesMu.Unlock()
-	if c, ok := r.codes[code]; ok {
-		return c
-	}
-	label := code
-	if len(r.codes) >= conventions.MaxBusinessCodes || len(code) > 64 {
-		label = conventions.BusinessCodeOther
-		if c, ok := r.codes[label]; ok {
-			return c
-		}
-		code = label
-	}
-	c = r.m.codes.WithLabelValues(r.name, label)
-	r.codes[code] = c
 	return c
 }
 

@@ -56,7 +56,10 @@ func (m *VMMetrics) name(metric string, kv ...string) string {
 
 // Interface implements loader.Recorder.
 func (m *VMMetrics) Interface(name string) loader.InterfaceRecorder {
-	r := &vmIface{m: m, name: name, codes: map[string]*vm.Counter{}}
+	r := &vmIface{m: m, name: name}
+	r.codes = newBoundedCodes(func(code string) *vm.Counter {
+		return m.set.NewCounter(m.name(conventions.MetricBusinessCodes, conventions.LabelInterface, name, conventions.LabelCode, code))
+	})
 	r.phases[1] = m.newPhase(name, conventions.PhaseSteady)
 	r.inFlight = m.set.NewGauge(m.name(conventions.MetricInFlight, conventions.LabelInterface, name), nil)
 	r.targetRate = m.set.NewGauge(m.name(conventions.MetricTargetRate, conventions.LabelInterface, name), nil)
@@ -94,8 +97,7 @@ type vmIface struct {
 
 	inFlight, targetRate, users *vm.Gauge
 
-	codesMu sync.RWMutex
-	codes   map[string]*vm.Counter
+	codes *boundedCodes[*vm.Counter]
 }
 
 func (r *vmIface) phase(warmup bool) *vmPhase {
@@ -129,31 +131,8 @@ func (r *vmIface) Done(o loader.Observation) {
 			conventions.LabelInterface, r.name, conventions.LabelPhase, p.phase, conventions.LabelReason, o.Reason)).Inc()
 	}
 	if o.Code != "" {
-		r.code(o.Code).Inc()
+		r.codes.get(o.Code).Inc()
 	}
-}
-
-func (r *vmIface) code(code string) *vm.Counter {
-	r.codesMu.RLock()
-	c, ok := r.codes[code]
-	r.codesMu.RUnlock()
-	if ok {
-		return c
-	}
-	r.codesMu.Lock()
-	defer r.codesMu.Unlock()
-	if c, ok := r.codes[code]; ok {
-		return c
-	}
-	if len(r.codes) >= conventions.MaxBusinessCodes || len(code) > 64 {
-		code = conventions.BusinessCodeOther
-		if c, ok := r.codes[code]; ok {
-			return c
-		}
-	}
-	c = r.m.set.NewCounter(r.m.name(conventions.MetricBusinessCodes, conventions.LabelInterface, r.name, conventions.LabelCode, code))
-	r.codes[code] = c
-	return c
 }
 
 func (r *vmIface) SetTargetRate(rps float64) { r.targetRate.Set(rps) }

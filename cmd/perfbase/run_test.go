@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,25 +74,9 @@ func TestRunEndToEnd(t *testing.T) {
 
 	// Scrape while the run lingers, as Prometheus would, until the run's
 	// end timestamp shows: that scrape is the run's final state.
-	final := make(chan string, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	go func() {
-		defer close(final)
-		for ctx.Err() == nil {
-			time.Sleep(100 * time.Millisecond)
-			resp, err := http.Get("http://" + addr + "/metrics")
-			if err != nil {
-				continue
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if bytes.Contains(b, []byte(conventions.MetricRunEnd+`{run_id="e2e-1"} 1`)) {
-				final <- string(b)
-				return
-			}
-		}
-	}()
+	final := scrapeFinal(ctx, addr, "e2e-1")
 	dataDir := filepath.Join(t.TempDir(), "data")
 	code, stdout, stderr := perfbase(t, "run", "--run-id", "e2e-1", "--listen", addr, "--linger", "3s",
 		"--summary-json", sumPath, "--progress", "plain", "--data-dir", dataDir, scen)
