@@ -341,3 +341,5 @@ func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[str
 	}
 	return out, nil
 }
+
+func metricName(i int) string { return c.BaselineMetrics[i] }
