@@ -251,7 +251,10 @@ func summary(rs []*MetricResult) string {
 // detected, < 2% of unchanged interfaces with a false alarm.
 func TestAccuracyVerdicts(t *testing.T) {
 	t.Parallel()
-	const trials, controls = 150, 6
+	trials, controls := 150, 6
+	if raceEnabled {
+		trials = 30
+	}
 	tally := &accuracyTally{changes: map[synth.ChangeKind]int{}, detected: map[synth.ChangeKind]int{}}
 	for s := range trials {
 		runAccuracyTrial(uint64(s+1), controls, tally)
@@ -287,7 +290,10 @@ func TestAccuracyVerdicts(t *testing.T) {
 // successful) get none.
 func TestAccuracyChangePoints(t *testing.T) {
 	t.Parallel()
-	const trials = 400
+	trials := 400
+	if raceEnabled {
+		trials = 100
+	}
 	o := DefaultOptions()
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := start.AddDate(0, 6, 0)
@@ -367,8 +373,8 @@ func TestAccuracyChangePoints(t *testing.T) {
 // store and PromQL: every change found, no control flagged.
 func TestAccuracyEndToEnd(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("writes a history into the embedded store")
+	if testing.Short() || raceEnabled {
+		t.Skip("writes a history into the embedded store; TestBuildReportEmbedded covers the path under -race")
 	}
 	for _, seed := range []uint64{11} {
 		rng := rand.New(rand.NewPCG(seed, 5))
