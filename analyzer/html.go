@@ -78,7 +78,8 @@ func (ch chart) svg() template.HTML {
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, padL-4, py(y)+4, html.EscapeString(ch.YFormat(y)))
 	}
 	for _, l := range ch.XLabels {
-		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, px(l.X), chartH-10, html.EscapeString(l.Label))
+		x := math.Min(math.Max(px(l.X), padL+20), chartW-padR-22) // keep edge labels whole
+		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x, chartH-10, html.EscapeString(l.Label))
 	}
 	if len(ch.Band) == 2 {
 		fmt.Fprintf(&b, `<rect class="band" x="%.1f" width="%.1f" y="%.1f" height="%.1f"><title>%s</title></rect>`,
@@ -113,7 +114,7 @@ func (ch chart) svg() template.HTML {
 				}
 			}
 		}
-		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="16" fill="%s">%s</text>`, chartW-padR-float64(len(ch.Series)-si)*110, s.Color, html.EscapeString(s.Name))
+		fmt.Fprintf(&b, `<text class="legend" x="%.1f" y="16" text-anchor="end" fill="%s">%s</text>`, chartW-padR-float64(len(ch.Series)-1-si)*70, s.Color, html.EscapeString(s.Name))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -156,7 +157,7 @@ func (r *Report) htmlInterfaces() []htmlInterface {
 			y50 = append(y50, numOr(t.Metrics, c.BaselineLatencyP50))
 			y99 = append(y99, numOr(t.Metrics, c.BaselineLatencyP99))
 		}
-		trend := chart{Title: "Monthly latency (p50, p99) and the p99 baseline band", XLabels: labels, YFormat: latencyFormat,
+		trend := chart{Title: "Monthly latency; band: baseline p99 ± tolerance", XLabels: labels, YFormat: latencyFormat,
 			Series: []chartSeries{{Name: "p50", Color: "#1f77b4", X: xs, Y: y50}, {Name: "p99", Color: "#d62728", X: xs, Y: y99}}}
 		if m := in.Metrics[c.BaselineLatencyP99]; !math.IsNaN(float64(m.Baseline)) {
 			b := float64(m.Baseline)
