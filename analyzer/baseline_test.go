@@ -96,3 +96,36 @@ func TestLoadBaselineInvalid(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadBaseline: any file content gives a baseline or an error, never a panic.
+func FuzzLoadBaseline(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "report.json.golden"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte(`{"version":1,"timezone":"UTC","source":{"kind":"month"},"interfaces":[{"name":"a","metrics":{"latency_p99_seconds":-1}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "b.json")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if bl, err := LoadBaseline(path); err == nil && bl.Version != BaselineVersion {
+			t.Fatalf("accepted version %d", bl.Version)
+		}
+	})
+}
+
+func TestParseMonth(t *testing.T) {
+	t.Parallel()
+	m, err := ParseMonth("2024-02")
+	if err != nil || m.String() != "2024-02" || m.Add(-2).String() != "2023-12" || m.End(time.UTC).Day() != 1 ||
+		m.End(time.UTC).Sub(m.Start(time.UTC)) != 29*24*time.Hour {
+		t.Fatalf("%v %v", m, err)
+	}
+	for _, bad := range []string{"2024-13", "24-02", "2024/02", ""} {
+		if _, err := ParseMonth(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

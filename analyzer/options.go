@@ -48,6 +48,9 @@ type Options struct {
 	// MinSegment is the shortest run of days between change points.
 	MinSegment int
 
+	// Parallel bounds the queries in flight at once (default 4).
+	Parallel int
+
 	// Now is the clock, injected for tests (stamps Created).
 	Now func() time.Time
 }
@@ -67,6 +70,7 @@ func DefaultOptions() Options {
 		MinRequests:         100,
 		LoadRatio:           2,
 		MinSegment:          7,
+		Parallel:            4,
 		Now:                 time.Now,
 	}
 }
@@ -111,6 +115,9 @@ func (o *Options) validate() error {
 	}
 	if o.LoadRatio <= 1 {
 		bad("load ratio", "%v is not above 1", o.LoadRatio)
+	}
+	if o.Parallel < 1 {
+		bad("parallel", "%d is under 1", o.Parallel)
 	}
 	if o.MinSegment < 2 {
 		bad("min segment", "%d is under 2", o.MinSegment)

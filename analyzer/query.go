@@ -2,11 +2,13 @@ package analyzer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -69,6 +71,8 @@ type fetcher struct {
 	sel string // {phase!="warmup",run_id="..."}
 	res time.Duration
 	loc *time.Location
+	// parallel bounds the queries in flight.
+	parallel int
 }
 
 // newFetcher builds the label selector. Steady-phase requests are those not
@@ -78,7 +82,7 @@ func newFetcher(q backend.Querier, o Options) *fetcher {
 	if o.RunID != "" {
 		m = append(m, fmt.Sprintf(`%s=%q`, c.LabelRunID, o.RunID))
 	}
-	return &fetcher{q: q, sel: "{" + strings.Join(m, ",") + "}", res: o.Resolution, loc: o.Location}
+	return &fetcher{q: q, sel: "{" + strings.Join(m, ",") + "}", res: o.Resolution, loc: o.Location, parallel: o.Parallel}
 }
 
 func promDuration(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) + "s" }
@@ -175,11 +179,18 @@ func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) 
 	for _, q := range quantiles {
 		jobs = append(jobs, job{f.exprQuantile(q.q, w), func(d *Day, _ model.Metric, v float64) { d.Values[q.idx] = v }})
 	}
-	for _, j := range jobs {
-		val, err := f.q.QueryRange(ctx, j.expr, first, last, step)
-		if err != nil {
-			return fmt.Errorf("could not query daily series for %s (%s): %w", m, j.expr, err)
-		}
+	exprs := make([]string, len(jobs))
+	for i, j := range jobs {
+		exprs[i] = j.expr
+	}
+	vals, err := f.all(ctx, exprs, func(ctx context.Context, e string) (model.Value, error) {
+		return f.q.QueryRange(ctx, e, first, last, step)
+	})
+	if err != nil {
+		return fmt.Errorf("could not query daily series for %s: %w", m, err)
+	}
+	for i, j := range jobs {
+		val := vals[i]
 		mat, ok := val.(model.Matrix)
 		if !ok {
 			return fmt.Errorf("analyzer: query %s returned %s, want a matrix", j.expr, val.Type())
@@ -207,6 +218,47 @@ func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) 
 		}
 	}
 	return nil
+}
+
+// all runs the queries, at most f.parallel at once; the first error
+// cancels the rest.
+func (f *fetcher) all(ctx context.Context, exprs []string, run func(context.Context, string) (model.Value, error)) ([]model.Value, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	vals := make([]model.Value, len(exprs))
+	errs := make([]error, len(exprs))
+	sem := make(chan struct{}, max(1, f.parallel))
+	var wg sync.WaitGroup
+	for i, e := range exprs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			if vals[i], errs[i] = run(ctx, e); errs[i] != nil {
+				errs[i] = fmt.Errorf("%s: %w", e, errs[i])
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		// report the query that failed, not those it cancelled
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return vals, nil
 }
 
 func addOutcome(cs *Counts, outcome string, v float64) {
@@ -281,11 +333,18 @@ func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[str
 	for _, q := range quantiles {
 		jobs = append(jobs, job{f.exprQuantile(q.q, w), func(a *acc, _ model.Metric, v float64) { a.vals[q.idx] = v }})
 	}
-	for _, j := range jobs {
-		val, err := f.q.Query(ctx, j.expr, end)
-		if err != nil {
-			return nil, fmt.Errorf("could not query %s..%s (%s): %w", start.Format(time.DateOnly), end.Format(time.DateOnly), j.expr, err)
-		}
+	exprs := make([]string, len(jobs))
+	for i, j := range jobs {
+		exprs[i] = j.expr
+	}
+	vals, err := f.all(ctx, exprs, func(ctx context.Context, e string) (model.Value, error) {
+		return f.q.Query(ctx, e, end)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("could not query %s..%s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
+	}
+	for i, j := range jobs {
+		val := vals[i]
 		vec, ok := val.(model.Vector)
 		if !ok {
 			return nil, fmt.Errorf("analyzer: query %s returned %s, want a vector", j.expr, val.Type())
