@@ -25,6 +25,7 @@ type analysisFlags struct {
 	BaselineMonth  string        `name:"baseline-month" help:"Baseline: this one month (YYYY-MM) instead." placeholder:"YYYY-MM"`
 	BaselineRun    string        `name:"baseline-run" help:"Baseline: this run_id (looked for in the 12 months before) instead."`
 	Resolution     time.Duration `help:"Step for active time and peak throughput; at least twice the scrape interval." default:"1m"`
+	Parallel       int           `help:"Queries in flight at once." default:"4"`
 }
 
 func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.BaselineOptions, error) {
@@ -34,7 +35,7 @@ func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.Baseline
 	if err != nil {
 		return o, pin, fmt.Errorf("--timezone: %w", err)
 	}
-	o.Location, o.RunID, o.BaselineMonths, o.Resolution = loc, f.RunID, f.BaselineMonths, f.Resolution
+	o.Location, o.RunID, o.BaselineMonths, o.Resolution, o.Parallel = loc, f.RunID, f.BaselineMonths, f.Resolution, f.Parallel
 	if f.BaselineMonth != "" {
 		m, err := analyzer.ParseMonth(f.BaselineMonth)
 		if err != nil {
