@@ -44,7 +44,7 @@ func TestSameVerdictsOnEveryBackend(t *testing.T) {
 				Changes: []synth.Change{{Kind: synth.SystemDip, At: report.Start(time.UTC), Size: 0.02}}},
 		},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), testQueryTimeout)
 	defer cancel()
 	dir := t.TempDir()
 

@@ -43,7 +43,7 @@ func e2eHistory() synth.Config {
 // openStore writes cfg's history into a fresh embedded store.
 func openStore(t testing.TB, cfg synth.Config) *store.DB {
 	t.Helper()
-	db, err := store.Open(t.TempDir(), store.DefaultOptions())
+	db, err := store.Open(t.TempDir(), testStoreOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ var shared struct {
 func sharedReport(t *testing.T) (*Report, *store.DB) {
 	t.Helper()
 	shared.once.Do(func() {
-		db, err := store.Open(filepath.Join(os.TempDir(), fmt.Sprintf("perfbase-analyzer-test-%d", os.Getpid())), store.DefaultOptions())
+		db, err := store.Open(filepath.Join(os.TempDir(), fmt.Sprintf("perfbase-analyzer-test-%d", os.Getpid())), testStoreOptions())
 		if err != nil {
 			shared.err = err
 			return
@@ -97,7 +97,7 @@ func sharedReport(t *testing.T) (*Report, *store.DB) {
 		if shared.err = fill(db, e2eHistory()); shared.err != nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), testQueryTimeout)
 		defer cancel()
 		shared.rep, shared.err = BuildReport(ctx, db.Querier(), fixedOptions(), BaselineOptions{}, apr)
 	})
@@ -225,4 +225,15 @@ func metricList(in InterfaceReport) []*MetricResult {
 		}
 	}
 	return rs
+}
+
+// testQueryTimeout bounds queries in tests. It is generous: under the race
+// detector on a busy 2-core machine a query runs many times slower than in
+// use, and tests judge results, never speed (the benchmarks do).
+const testQueryTimeout = 15 * time.Minute
+
+func testStoreOptions() store.Options {
+	o := store.DefaultOptions()
+	o.QueryTimeout = testQueryTimeout
+	return o
 }

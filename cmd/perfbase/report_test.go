@@ -61,7 +61,7 @@ func history(t *testing.T) string {
 func TestReportCommand(t *testing.T) {
 	t.Parallel()
 	dir := history(t)
-	code, out, errOut := perfbase(t, "report", "--resolution", "4h", "--data-dir", dir, "--month", "2025-04", "--format", "json")
+	code, out, errOut := perfbase(t, "report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-04", "--format", "json")
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1 (regression)\n%s", code, errOut)
 	}
@@ -95,16 +95,16 @@ func TestReportCommand(t *testing.T) {
 
 	// a saved baseline gives the same verdicts later
 	bfile := filepath.Join(t.TempDir(), "q1.json")
-	if code, out, errOut := perfbase(t, "baseline", "save", "--resolution", "4h", "--data-dir", dir, "--before", "2025-04", "--out", bfile); code != 0 {
+	if code, out, errOut := perfbase(t, "baseline", "save", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--before", "2025-04", "--out", bfile); code != 0 {
 		t.Fatalf("baseline save: exit %d\n%s%s", code, out, errOut)
 	}
-	code, out, _ = perfbase(t, "report", "--resolution", "4h", "--data-dir", dir, "--month", "2025-04", "--baseline-file", bfile, "--format", "markdown")
+	code, out, _ = perfbase(t, "report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-04", "--baseline-file", bfile, "--format", "markdown")
 	if code != exitFailed || !strings.Contains(out, "| checkout | latency_p99_seconds |") || !strings.Contains(out, "**regressed**") ||
 		!strings.Contains(out, "q1.json") {
 		t.Fatalf("report with baseline file: exit %d\n%s", code, out)
 	}
 	// nothing regressed in March: exit 0
-	if code, out, errOut := perfbase(t, "report", "--resolution", "4h", "--data-dir", dir, "--month", "2025-03"); code != 0 {
+	if code, out, errOut := perfbase(t, "report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-03"); code != 0 {
 		t.Fatalf("March: exit %d\n%s%s", code, out, errOut)
 	}
 }
@@ -131,7 +131,7 @@ func TestReportBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"report", "--resolution", "4h", "--data-dir", dir, "--month", "2025-04"}, tc.args...)
+			args := append([]string{"report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-04"}, tc.args...)
 			code, _, errOut := perfbase(t, args...)
 			if code != exitBadInput || !strings.Contains(errOut, tc.want) {
 				t.Fatalf("exit %d, want 2 with %q:\n%s", code, tc.want, errOut)
@@ -146,7 +146,7 @@ func TestReportNotifiesAlertmanager(t *testing.T) {
 	t.Parallel()
 	dir := history(t)
 	am := testservers.Alertmanager(t, "route:\n  receiver: none\nreceivers:\n  - name: none\n")
-	code, _, errOut := perfbase(t, "report", "--resolution", "4h", "--data-dir", dir, "--month", "2025-04", "--notify-alertmanager", am.URL)
+	code, _, errOut := perfbase(t, "report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-04", "--notify-alertmanager", am.URL)
 	if code != exitFailed {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
