@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql"
 
 	"github.com/perfbase/perfbase/internal/backend"
 	c "github.com/perfbase/perfbase/internal/conventions"
@@ -97,14 +98,6 @@ func (f *fetcher) exprCounter(metric, w string) string {
 func (f *fetcher) exprBuckets(w string) string {
 	return fmt.Sprintf(`sum by (%s, %s) (increase(%s_bucket%s[%s]))`, c.LabelInterface, c.LabelLe, c.MetricRequestDuration, f.sel, w)
 }
-func (f *fetcher) exprQuantile(q float64, w string) string {
-	return fmt.Sprintf(`histogram_quantile(%g, %s)`, q, f.exprBuckets(w))
-}
-
-// exprActive counts the steps with completed requests. Its subquery range
-// is a second short of w: Prometheus 2 closes ranges at both ends, 3 and
-// VictoriaMetrics only at the end, and the shorter range holds the same
-// w/resolution steps in all of them.
 func (f *fetcher) exprActive(w time.Duration) string {
 	r := promDuration(f.res)
 	return fmt.Sprintf(`count_over_time((sum by (%s) (increase(%s%s[%s])) > 0)[%s:%s]) * %d`,
@@ -176,9 +169,16 @@ func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) 
 		{f.exprActive(step), func(d *Day, _ model.Metric, v float64) { d.Active = v }},
 		{f.exprPeak(w), func(d *Day, _ model.Metric, v float64) { d.Peak = v }},
 	}
-	for _, q := range quantiles {
-		jobs = append(jobs, job{f.exprQuantile(q.q, w), func(d *Day, _ model.Metric, v float64) { d.Values[q.idx] = v }})
-	}
+	// One bucket query serves every quantile (computed here, with
+	// Prometheus' own histogram_quantile interpolation): the buckets are
+	// by far the most series, and are read once instead of once per quantile.
+	buckets := map[*Day]bucketSet{}
+	jobs = append(jobs, job{f.exprBuckets(w), func(d *Day, l model.Metric, v float64) {
+		if buckets[d] == nil {
+			buckets[d] = bucketSet{}
+		}
+		buckets[d].add(l[c.LabelLe], v)
+	}})
 	exprs := make([]string, len(jobs))
 	for i, j := range jobs {
 		exprs[i] = j.expr
@@ -211,6 +211,7 @@ func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) 
 	}
 	for iface, byTS := range index {
 		for _, d := range byTS {
+			buckets[d].quantiles(&d.Values)
 			d.finish()
 			if d.Counts.Completed() > 0 {
 				out[iface] = append(out[iface], *d)
@@ -300,15 +301,16 @@ func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[str
 	w := promDuration(end.Sub(start))
 	out := map[string]*BaselineInterface{}
 	type acc struct {
-		counts Counts
-		vals   [numMetrics]float64
-		le     []float64
+		counts  Counts
+		vals    [numMetrics]float64
+		le      []float64
+		buckets bucketSet
 	}
 	accs := map[string]*acc{}
 	get := func(iface string) *acc {
 		a := accs[iface]
 		if a == nil {
-			a = &acc{}
+			a = &acc{buckets: bucketSet{}}
 			for i := range a.vals {
 				a.vals[i] = math.NaN()
 			}
@@ -324,14 +326,13 @@ func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[str
 		{f.exprCounts(w), func(a *acc, l model.Metric, v float64) { addOutcome(&a.counts, string(l[c.LabelOutcome]), v) }},
 		{f.exprCounter(c.MetricRequestsScheduled, w), func(a *acc, _ model.Metric, v float64) { a.counts.Scheduled = v }},
 		{f.exprCounter(c.MetricRequestsDropped, w), func(a *acc, _ model.Metric, v float64) { a.counts.Dropped = v }},
+		// The quantiles come from these summed buckets (see bucketSet).
 		{f.exprBuckets(w), func(a *acc, l model.Metric, v float64) {
 			if le, err := strconv.ParseFloat(string(l[c.LabelLe]), 64); err == nil && !math.IsInf(le, 1) {
 				a.le = append(a.le, le)
 			}
+			a.buckets.add(l[c.LabelLe], v)
 		}},
-	}
-	for _, q := range quantiles {
-		jobs = append(jobs, job{f.exprQuantile(q.q, w), func(a *acc, _ model.Metric, v float64) { a.vals[q.idx] = v }})
 	}
 	exprs := make([]string, len(jobs))
 	for i, j := range jobs {
@@ -362,6 +363,7 @@ func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[str
 		if a.counts.Completed() <= 0 {
 			continue
 		}
+		a.buckets.quantiles(&a.vals)
 		ratios(&a.vals, a.counts)
 		var active, peak float64
 		var daily [numMetrics][]float64
@@ -402,3 +404,32 @@ func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[str
 }
 
 func metricName(i int) string { return c.BaselineMetrics[i] }
+
+// bucketSet holds one interface's bucket counts summed over a period, by
+// upper bound; bounds written differently by different sources ("1" and
+// "1.0") merge.
+type bucketSet map[float64]float64
+
+func (b bucketSet) add(le model.LabelValue, v float64) {
+	if ub, err := strconv.ParseFloat(string(le), 64); err == nil {
+		b[ub] += v
+	}
+}
+
+// quantiles sets the latency quantiles in vals from the buckets, with the
+// interpolation histogram_quantile uses (promql.BucketQuantile), so the
+// figures are those the server would compute; absent ones stay NaN.
+func (b bucketSet) quantiles(vals *[numMetrics]float64) {
+	if len(b) < 2 {
+		return
+	}
+	bs := make(promql.Buckets, 0, len(b))
+	for ub, n := range b {
+		bs = append(bs, promql.Bucket{UpperBound: ub, Count: n})
+	}
+	for _, q := range quantiles {
+		if v, _, _, _, _, _ := promql.BucketQuantile(q.q, bs); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			vals[q.idx] = v
+		}
+	}
+}
