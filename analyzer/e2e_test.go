@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,4 +237,33 @@ func testStoreOptions() store.Options {
 	o := store.DefaultOptions()
 	o.QueryTimeout = testQueryTimeout
 	return o
+}
+
+// TestBatchesGiveTheSameReport: querying the interfaces in groups (to
+// bound memory) changes nothing in the report.
+func TestBatchesGiveTheSameReport(t *testing.T) {
+	t.Parallel()
+	_, db := sharedReport(t)
+	render := func(batch int) string {
+		o := fixedOptions()
+		o.Batch = batch
+		ctx, cancel := context.WithTimeout(context.Background(), testQueryTimeout)
+		defer cancel()
+		rep, err := BuildReport(ctx, db.Querier(), o, BaselineOptions{}, apr)
+		if err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		var b strings.Builder
+		if err := rep.Render(&b, FormatJSON, RenderOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	all, one := render(0), render(1)
+	if all != one {
+		t.Errorf("the report differs when interfaces are queried one at a time:\nall at once:\n%s\none at a time:\n%s", all, one)
+	}
+	if !strings.Contains(all, `"slow"`) || !strings.Contains(all, `"shaky"`) {
+		t.Errorf("report lacks the interfaces:\n%s", all)
+	}
 }

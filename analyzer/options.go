@@ -50,6 +50,9 @@ type Options struct {
 
 	// Parallel bounds the queries in flight at once (default 4).
 	Parallel int
+	// Batch is how many interfaces one query covers at most, bounding the
+	// series a query holds in memory (default 10; 0 = all at once).
+	Batch int
 
 	// Now is the clock, injected for tests (stamps Created).
 	Now func() time.Time
@@ -71,6 +74,7 @@ func DefaultOptions() Options {
 		LoadRatio:           2,
 		MinSegment:          7,
 		Parallel:            4,
+		Batch:               10,
 		Now:                 time.Now,
 	}
 }
@@ -115,6 +119,9 @@ func (o *Options) validate() error {
 	}
 	if o.LoadRatio <= 1 {
 		bad("load ratio", "%v is not above 1", o.LoadRatio)
+	}
+	if o.Batch < 0 {
+		bad("batch", "%d is negative", o.Batch)
 	}
 	if o.Parallel < 1 {
 		bad("parallel", "%d is under 1", o.Parallel)

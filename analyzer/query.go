@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +76,8 @@ type fetcher struct {
 	loc *time.Location
 	// parallel bounds the queries in flight.
 	parallel int
+	// batch is how many interfaces one query covers at most (0: all).
+	batch int
 }
 
 // newFetcher builds the label selector. Steady-phase requests are those not
@@ -83,7 +87,46 @@ func newFetcher(q backend.Querier, o Options) *fetcher {
 	if o.RunID != "" {
 		m = append(m, fmt.Sprintf(`%s=%q`, c.LabelRunID, o.RunID))
 	}
-	return &fetcher{q: q, sel: "{" + strings.Join(m, ",") + "}", res: o.Resolution, loc: o.Location, parallel: o.Parallel}
+	return &fetcher{q: q, sel: "{" + strings.Join(m, ",") + "}", res: o.Resolution, loc: o.Location, parallel: o.Parallel, batch: o.Batch}
+}
+
+// batches splits the interfaces with data in [start, end) into groups of
+// at most f.batch and returns one fetcher per group, whose selector is
+// restricted to it. Each interface has hundreds of histogram series per
+// run, so a query over every interface of a busy store holds millions of
+// series at once; groups bound that memory, at the cost of more queries.
+func (f *fetcher) batches(ctx context.Context, start, end time.Time) ([]*fetcher, error) {
+	if f.batch <= 0 {
+		return []*fetcher{f}, nil
+	}
+	// The request counters have a few series per interface and run, the
+	// histogram hundreds: listing the interfaces from them is cheap.
+	expr := fmt.Sprintf(`count by (%s) (count_over_time(%s%s[%s]))`, c.LabelInterface, c.MetricRequestsTotal, f.sel, promDuration(end.Sub(start)))
+	val, err := f.q.Query(ctx, expr, end)
+	if err != nil {
+		return nil, fmt.Errorf("could not list interfaces (%s): %w", expr, err)
+	}
+	vec, ok := val.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("analyzer: query %s returned %s, want a vector", expr, val.Type())
+	}
+	var names []string
+	for _, s := range vec {
+		if n := string(s.Metric[c.LabelInterface]); n != "" {
+			names = append(names, regexp.QuoteMeta(n))
+		}
+	}
+	if len(names) <= f.batch {
+		return []*fetcher{f}, nil
+	}
+	slices.Sort(names)
+	var out []*fetcher
+	for chunk := range slices.Chunk(names, f.batch) {
+		sub := *f
+		sub.sel = strings.TrimSuffix(f.sel, "}") + fmt.Sprintf(`,%s=~"%s"}`, c.LabelInterface, strings.Join(chunk, "|"))
+		out = append(out, &sub)
+	}
+	return out, nil
 }
 
 func promDuration(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) + "s" }
@@ -114,12 +157,19 @@ func (f *fetcher) exprPeak(w string) string {
 const maxPoints = 11000
 
 // days returns the daily series of every interface over [from, to), two
-// month-aligned bounds, one range query per metric and month.
+// month-aligned bounds, one range query per metric, month and batch of
+// interfaces.
 func (f *fetcher) days(ctx context.Context, from, to Month) (map[string][]Day, error) {
 	out := map[string][]Day{}
-	for m := from; !to.Before(m); m = m.Add(1) {
-		if err := f.monthDays(ctx, m, out); err != nil {
-			return nil, err
+	groups, err := f.batches(ctx, from.Start(f.loc), to.End(f.loc))
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		for m := from; !to.Before(m); m = m.Add(1) {
+			if err := g.monthDays(ctx, m, out); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for name, ds := range out {
@@ -298,6 +348,25 @@ func ratios(v *[numMetrics]float64, cs Counts) {
 // end (buckets summed over the period, never averaged quantiles); active
 // time and peak throughput from the days, which must cover the window.
 func (f *fetcher) period(ctx context.Context, start, end time.Time, days map[string][]Day) (map[string]*BaselineInterface, error) {
+	groups, err := f.batches(ctx, start, end)
+	if err != nil {
+		return nil, err
+	}
+	if len(groups) == 1 {
+		return groups[0].periodOnce(ctx, start, end, days)
+	}
+	out := map[string]*BaselineInterface{}
+	for _, g := range groups {
+		part, err := g.periodOnce(ctx, start, end, days)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, part)
+	}
+	return out, nil
+}
+
+func (f *fetcher) periodOnce(ctx context.Context, start, end time.Time, days map[string][]Day) (map[string]*BaselineInterface, error) {
 	w := promDuration(end.Sub(start))
 	out := map[string]*BaselineInterface{}
 	type acc struct {

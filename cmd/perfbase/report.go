@@ -26,6 +26,7 @@ type analysisFlags struct {
 	BaselineRun    string        `name:"baseline-run" help:"Baseline: this run_id (looked for in the 12 months before) instead."`
 	Resolution     time.Duration `help:"Step for active time and peak throughput; at least twice the scrape interval." default:"1m"`
 	Parallel       int           `help:"Queries in flight at once." default:"4"`
+	Batch          int           `help:"Interfaces per query at most, to bound memory on large stores (0 = all at once)." default:"10"`
 }
 
 func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.BaselineOptions, error) {
@@ -35,7 +36,7 @@ func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.Baseline
 	if err != nil {
 		return o, pin, fmt.Errorf("--timezone: %w", err)
 	}
-	o.Location, o.RunID, o.BaselineMonths, o.Resolution, o.Parallel = loc, f.RunID, f.BaselineMonths, f.Resolution, f.Parallel
+	o.Location, o.RunID, o.BaselineMonths, o.Resolution, o.Parallel, o.Batch = loc, f.RunID, f.BaselineMonths, f.Resolution, f.Parallel, f.Batch
 	if f.BaselineMonth != "" {
 		m, err := analyzer.ParseMonth(f.BaselineMonth)
 		if err != nil {
