@@ -302,3 +302,44 @@ func abs(f float64) float64 {
 	}
 	return f
 }
+
+// TestNativeHistogramsKeepClassicBuckets: --native-histograms adds sparse
+// buckets beside the classic layout, which stays for le-based queries.
+func TestNativeHistogramsKeepClassicBuckets(t *testing.T) {
+	t.Parallel()
+	m, err := New(Options{RunID: "r1", NativeHistograms: true, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(m)
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, mf := range mfs {
+		if mf.GetName() != conventions.MetricRequestDuration {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			if labelValue(mt, "outcome") != "success" || labelValue(mt, "phase") != "steady" {
+				continue
+			}
+			h := mt.GetHistogram()
+			found = true
+			if len(h.GetBucket()) != len(conventions.DurationBuckets()) {
+				t.Errorf("%d classic buckets, want %d", len(h.GetBucket()), len(conventions.DurationBuckets()))
+			}
+			if len(h.GetPositiveSpan()) == 0 || len(h.GetPositiveDelta()) == 0 {
+				t.Errorf("no native buckets: schema %d, spans %v", h.GetSchema(), h.GetPositiveSpan())
+			}
+			// Factor 1.1 asks for schema 3 (2^(2^-3) = 1.09).
+			if h.GetSchema() != 3 {
+				t.Errorf("native schema %d, want 3", h.GetSchema())
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no steady success histogram")
+	}
+}
