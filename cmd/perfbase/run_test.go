@@ -290,3 +290,43 @@ func checkStore(t *testing.T, dataDir, runID string, sum loader.Summary) {
 	}
 	checkCounts(t, sum, got, scheduled, dropped)
 }
+
+// TestRunNeverShowsSecrets: a token in a header and a password in the
+// target URL appear nowhere in what perfbase prints, serves or stores.
+func TestRunNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
+	target, _, hits := demoTarget(t)
+	withPassword := strings.Replace(target.URL, "http://", "http://loader:pa55word-xyz@", 1)
+	scen := writeScenario(t, withPassword, `name: secrets
+target: TARGET
+defaults:
+  headers: {Authorization: "Bearer t0ken-xyz", X-Api-Key: "k3y-xyz"}
+interfaces: [{name: query_balance, path: /api/balance}]
+stages: [{duration: 1s, rate: 20}]
+`)
+	addr := fmt.Sprintf("127.0.0.1:%d", testservers.FreePort(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	final := scrapeFinal(ctx, addr, "secrets-1")
+	sumPath := filepath.Join(t.TempDir(), "summary.json")
+	code, stdout, stderr := perfbase(t, "--log-level", "debug", "run", "--run-id", "secrets-1", "--listen", addr, "--linger", "2s",
+		"--no-store", "--progress", "plain", "--summary-json", sumPath, scen)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if hits.Load() == 0 {
+		t.Fatal("no request reached the target")
+	}
+	exposed := <-final
+	summary, _ := os.ReadFile(sumPath)
+	for what, text := range map[string]string{"stdout": stdout, "stderr": stderr, "metrics": exposed, "summary JSON": string(summary)} {
+		for _, secret := range []string{"t0ken-xyz", "k3y-xyz", "pa55word-xyz"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s shows the secret %q", what, secret)
+			}
+		}
+	}
+	if !strings.Contains(stderr, "run started") {
+		t.Errorf("the log was not checked: no start line in\n%s", stderr)
+	}
+}
