@@ -274,7 +274,6 @@ func buildBaseline(ctx context.Context, q backend.Querier, o Options, pin Baseli
 		ro.RunID = pin.RunID
 		f = newFetcher(q, ro)
 		from := month.Add(-runLookback)
-		start, end = from.Start(loc), month.Start(loc)
 		var err error
 		if days, err = f.days(ctx, from, month.Add(-1)); err != nil {
 			return nil, err

@@ -38,7 +38,7 @@ func TestServerAnswersAndDegrades(t *testing.T) {
 		}
 		return codes, statuses
 	}
-	codes, statuses := count("/api/balance", http.MethodGet, 400)
+	codes, _ := count("/api/balance", http.MethodGet, 400)
 	if codes["0000"] < 380 {
 		t.Errorf("healthy balance: %d of 400 ok, want most", codes["0000"])
 	}
@@ -59,7 +59,7 @@ func TestServerAnswersAndDegrades(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("degrade: %s", resp.Status)
 	}
-	codes, statuses = count("/api/balance", http.MethodGet, 400)
+	codes, statuses := count("/api/balance", http.MethodGet, 400)
 	if codes["1001"] < 150 || codes["1001"] > 250 {
 		t.Errorf("degraded balance: %d of 400 business failures, want about 200", codes["1001"])
 	}

@@ -23,9 +23,6 @@ import (
 
 const jtlHeader = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect\n"
 
-// session is one test session of the generated JTL.
-type session struct{ start time.Time }
-
 // writeJTL generates a JTL with one 10-minute session a month for four
 // months, two labels, and every kind of outcome, plus malformedRows bad
 // rows. It returns the expected final count per interface/outcome.
