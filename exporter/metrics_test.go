@@ -343,3 +343,48 @@ func TestNativeHistogramsKeepClassicBuckets(t *testing.T) {
 		t.Fatal("no steady success histogram")
 	}
 }
+
+// TestSeriesPerInterface backs the README's cost figure: one interface's
+// steady phase exports 3 histograms of 76 series plus 8 counters and
+// gauges (236), and at most 11 failure reasons and 21 business codes more
+// (268).
+func TestSeriesPerInterface(t *testing.T) {
+	t.Parallel()
+	m, err := New(Options{RunID: "r1", Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.Interface("query_balance")
+	for i, reason := range conventions.Reasons {
+		r.Sent(false)
+		r.Done(loader.Observation{Outcome: loader.SystemFailure, Reason: reason, Code: fmt.Sprintf("E%d", i)})
+	}
+	for i := range 30 {
+		r.Sent(false)
+		r.Done(loader.Observation{Outcome: loader.Success, Code: fmt.Sprintf("C%d", i), Latency: time.Millisecond})
+	}
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var min, all int
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			if labelValue(mt, conventions.LabelInterface) != "query_balance" {
+				continue
+			}
+			n := 1
+			if h := mt.GetHistogram(); h != nil {
+				n = len(h.GetBucket()) + 3 // + the +Inf bucket, _sum and _count
+			}
+			all += n
+			if mf.GetName() != conventions.MetricFailures && mf.GetName() != conventions.MetricBusinessCodes {
+				min += n
+			}
+		}
+	}
+	if min != 236 || all != 236+len(conventions.Reasons)+conventions.MaxBusinessCodes+1 {
+		t.Errorf("%d series without failures or codes, %d with all of them; the README says 236 and 268", min, all)
+	}
+	t.Logf("series per interface: %d to %d", min, all)
+}
