@@ -78,11 +78,14 @@ func (o Options) WindowLength(d time.Duration) time.Duration {
 // says when the next is due; snapshots in between only update the state),
 // the last one at the end of the run, then call Build.
 //
-// Memory stays bounded whatever the run's length: the builder keeps the
-// snapshots that may end a window, and when it holds more than twice
-// MaxWindows of them it keeps every other one (the windows double). When
-// Options.Planned is known, windows have their final length from the
-// start and this never happens unless the run lasts far longer.
+// Memory stays bounded whatever the run's length: the builder keeps only
+// the snapshots that may end a window, and when it holds more than twice
+// MaxWindows of them it keeps every other one. Windows then follow the
+// rule of WindowLength exactly when Options.Planned is given (producers
+// know it: the scenario's stages, an old run's or an import's span) or the
+// steady phase lasts at most 2*MaxWindows windows; beyond that, without a
+// plan, they are the next multiple of the kept spacing, still at most
+// MaxWindows of them.
 type Builder struct {
 	o     Options
 	start time.Time
