@@ -75,7 +75,7 @@ func testMeta(runID, scenario, shard string) Meta {
 // synthRun builds the record of a run whose steady phase starts at start
 // and lasts d, fed one snapshot a minute and one at the end, with two
 // interfaces whose latency grows minute by minute.
-func synthRun(t *testing.T, m Meta, start time.Time, d time.Duration) Record {
+func synthRun(t testing.TB, m Meta, start time.Time, d time.Duration) Record {
 	t.Helper()
 	b, err := NewBuilder(start, DefaultOptions())
 	if err != nil {
@@ -194,7 +194,7 @@ func toMatrix(samples []Sample) model.Matrix {
 	return out
 }
 
-func encode(t *testing.T, recs ...Record) []Sample {
+func encode(t testing.TB, recs ...Record) []Sample {
 	t.Helper()
 	var out []Sample
 	for _, r := range recs {
