@@ -59,7 +59,6 @@ type runAcc struct {
 	start     map[string]float64 // c.MetricRecordStart, c.MetricRecordSteadyStart
 	ifaces    map[string]map[string]float64
 	conflicts []string
-	errs      []error
 }
 
 // set keeps one figure, noting a second, different value for it

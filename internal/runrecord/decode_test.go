@@ -60,7 +60,7 @@ func TestDecode(t *testing.T) {
 			name: "totals without an info series",
 			samples: func() []Sample {
 				return slices.DeleteFunc(encode(t, a, c1), func(s Sample) bool {
-					return s.Labels.Get(labels.MetricName) == c.MetricRecordInfo && s.T == a.Meta.End.UnixMilli()
+					return s.Labels.Get(model.MetricNameLabel) == c.MetricRecordInfo && s.T == a.Meta.End.UnixMilli()
 				})
 			},
 			want:    []Record{c1},
@@ -83,7 +83,7 @@ func TestDecode(t *testing.T) {
 			samples: func() []Sample {
 				s := encode(t, a, c1)
 				for _, x := range encode(t, c1) {
-					if x.Labels.Get(labels.MetricName) == c.MetricRecordScheduled {
+					if x.Labels.Get(model.MetricNameLabel) == c.MetricRecordScheduled {
 						x.Labels = labels.NewBuilder(x.Labels).Set("replica", "b").Labels()
 						x.V++
 						s = append(s, x)
@@ -126,7 +126,7 @@ func TestDecode(t *testing.T) {
 			samples: func() []Sample {
 				s := encode(t, a, c1)
 				for i, x := range s {
-					if x.Labels.Get(labels.MetricName) == c.MetricRecordInfo && x.T == a.Meta.End.UnixMilli() {
+					if x.Labels.Get(model.MetricNameLabel) == c.MetricRecordInfo && x.T == a.Meta.End.UnixMilli() {
 						s[i].Labels = labels.NewBuilder(x.Labels).Set(c.LabelStatus, "exploded").Labels()
 					}
 				}
@@ -141,7 +141,7 @@ func TestDecode(t *testing.T) {
 				crashed := synthRun(t, testMeta("run-x", "shop", "1/1"), t0.Add(30*time.Minute), 4*time.Minute)
 				s := encode(t, a, c1)
 				for _, x := range encode(t, crashed) {
-					if strings.HasPrefix(x.Labels.Get(labels.MetricName), "perfbase_run_record_window_") {
+					if strings.HasPrefix(x.Labels.Get(model.MetricNameLabel), "perfbase_run_record_window_") {
 						s = append(s, x)
 					}
 				}
@@ -173,7 +173,7 @@ func TestDecodeBoundsItsError(t *testing.T) {
 	t.Parallel()
 	var samples []Sample
 	for i := range 50 {
-		ls := labels.FromStrings(labels.MetricName, c.MetricRecordInfo, c.LabelScenario, "shop", c.LabelShard, "1/1",
+		ls := labels.FromStrings(model.MetricNameLabel, c.MetricRecordInfo, c.LabelScenario, "shop", c.LabelShard, "1/1",
 			c.LabelRunID, "r", c.LabelStatus, "bad")
 		samples = append(samples, Sample{ls, t0.Add(time.Duration(i) * time.Hour).UnixMilli(), 1})
 	}

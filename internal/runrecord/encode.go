@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
@@ -33,7 +34,7 @@ func Encode(r Record) ([]Sample, error) {
 	base := []string{c.LabelScenario, m.Scenario, c.LabelShard, m.Shard}
 	series := func(name string, pairs ...string) labels.Labels {
 		b := labels.NewScratchBuilder(2 + (len(base)+len(pairs))/2)
-		b.Add(labels.MetricName, name)
+		b.Add(model.MetricNameLabel, name)
 		for _, kv := range [][]string{base, pairs} {
 			for i := 0; i+1 < len(kv); i += 2 {
 				if kv[i+1] != "" { // an empty value is no label at all

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
@@ -86,11 +87,11 @@ func exposition(samples []Sample) string {
 	for _, s := range samples {
 		var ls []string
 		s.Labels.Range(func(l labels.Label) {
-			if l.Name != labels.MetricName {
+			if l.Name != model.MetricNameLabel {
 				ls = append(ls, fmt.Sprintf("%s=%q", l.Name, l.Value))
 			}
 		})
-		fmt.Fprintf(&b, "%s{%s} %s %d\n", s.Labels.Get(labels.MetricName), strings.Join(ls, ","),
+		fmt.Fprintf(&b, "%s{%s} %s %d\n", s.Labels.Get(model.MetricNameLabel), strings.Join(ls, ","),
 			strconv.FormatFloat(s.V, 'g', -1, 64), s.T)
 	}
 	return b.String()

@@ -22,8 +22,6 @@ import (
 // t0 is a steady start on a whole minute, in UTC.
 var t0 = time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 
-func minutes(n float64) time.Duration { return time.Duration(n * float64(time.Minute)) }
-
 // state accumulates the cumulative state of a synthetic run, request by
 // request, so tests know the exact counts they fed.
 type state map[string]InterfaceSnapshot
