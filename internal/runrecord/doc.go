@@ -59,7 +59,9 @@
 // inside its steady phase. Windows must add up to the totals; if they do
 // not (a run overlapping another of its scenario and shard, windows
 // outside the query range) the record is returned without them and the
-// error says why.
+// error says why. Records read back from Prometheus and the embedded store
+// are bit for bit what was written; VictoriaMetrics keeps about 12
+// significant digits of a value, exact for counts and times.
 //
 //	b, err := runrecord.NewBuilder(steadyStart, runrecord.DefaultOptions())
 //	for each tick at or after b.Next(), and at the end:
