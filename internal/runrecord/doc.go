@@ -52,6 +52,13 @@
 // Build returns the Record, Encode its Samples in the layout above, for a
 // TSDB appender or a remote write.
 //
+// A record is written once, whole, when the run ends (Ctrl-C and guard
+// aborts included): the windows are settled only then (a short tail joins
+// the window before it, a long unplanned run gets longer windows), so
+// window samples written while the run goes would not match the record's,
+// and Decode would drop the windows as not adding up. Writing the same
+// record twice is harmless: identical samples decode once.
+//
 // Readers run the expressions of a Query (range selectors, which return
 // raw samples at their own timestamps) as instant queries and pass the
 // matrices to Decode. Decode groups samples by (scenario, shard, T), names
