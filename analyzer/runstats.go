@@ -491,9 +491,9 @@ type levelTest struct {
 
 // testLevels compares the current runs' mean level with the baseline
 // runs': between-run variance from the spread of the runs around their
-// side's mean (moderated by the prior), within-run variance as a floor,
-// Satterthwaite degrees of freedom. With one run each side and no prior it
-// is Welch's test on the windows.
+// side's mean (moderated by the prior) with the runs' degrees of freedom,
+// within-run variance as a floor. With one run each side and no prior it
+// is Welch's test on the windows (Welch-Satterthwaite degrees of freedom).
 func testLevels(base, cur []float64, wb, wc withinStats, pr runPrior) levelTest {
 	k, m := float64(len(base)), float64(len(cur))
 	mb, mc := mean(base), mean(cur)
