@@ -66,10 +66,12 @@ type MetricResult struct {
 	QValue Num    `json:"q_value"`
 	Test   string `json:"test,omitempty"`
 	// NBaseline and NCurrent are the sample sizes: days for rank tests,
-	// requests for proportion tests.
+	// requests for proportion tests, runs for comparisons of runs.
 	NBaseline float64 `json:"n_baseline"`
 	NCurrent  float64 `json:"n_current"`
 	Reason    string  `json:"reason,omitempty"`
+	// Evidence says how a comparison of runs was reached (nil for days).
+	Evidence *RunEvidence `json:"evidence,omitempty"`
 
 	metric int
 }

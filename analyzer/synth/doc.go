@@ -8,6 +8,9 @@
 //
 // The model is per day (DayState): Generate turns it into samples, and
 // tests of the statistics can read it directly without a query engine.
+// RunsConfig models periodic pressure-test runs instead (a few runs a
+// month, each split into windows, with run-to-run and within-run
+// variation) and yields what a run record holds, per run and interface.
 //
 //	cfg := synth.Demo(time.Now(), 4, time.UTC)
 //	err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) })
