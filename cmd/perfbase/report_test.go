@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -40,7 +41,7 @@ func history(t *testing.T) string {
 			historyErr = err
 			return
 		}
-		defer db.Close()
+		defer func() { historyErr = errors.Join(historyErr, db.Close()) }()
 		ctx := context.Background()
 		bulk, err := db.NewBulk(ctx)
 		if err != nil {
