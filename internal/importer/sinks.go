@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 
@@ -159,11 +160,11 @@ func (s *omSink) Abort() string { return "" }
 
 // appendSeries writes name{l="v",...} with text-format escaping.
 func appendSeries(b []byte, ls labels.Labels) []byte {
-	b = append(b, ls.Get(labels.MetricName)...)
+	b = append(b, ls.Get(model.MetricNameLabel)...)
 	b = append(b, '{')
 	first := true
 	ls.Range(func(l labels.Label) {
-		if l.Name == labels.MetricName {
+		if l.Name == model.MetricNameLabel {
 			return
 		}
 		if !first {
