@@ -211,12 +211,13 @@ type fakeGrafana struct {
 	fail       bool
 }
 
+// ServeHTTP drops its write errors: they are the client's to see.
 func (f *fakeGrafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+f.token {
 		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"message":"invalid API key"}`)
+		_, _ = io.WriteString(w, `{"message":"invalid API key"}`)
 		return
 	}
 	switch {
@@ -225,17 +226,20 @@ func (f *fakeGrafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for title, uid := range f.folders {
 			out = append(out, map[string]string{"title": title, "uid": uid})
 		}
-		json.NewEncoder(w).Encode(out)
+		_ = json.NewEncoder(w).Encode(out)
 	case r.Method == http.MethodPost && r.URL.Path == "/api/folders":
 		var in struct{ Title string }
-		json.NewDecoder(r.Body).Decode(&in)
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		uid := "f-" + strings.ToLower(strings.ReplaceAll(in.Title, " ", "-"))
 		f.folders[in.Title] = uid
-		json.NewEncoder(w).Encode(map[string]string{"uid": uid, "title": in.Title})
+		_ = json.NewEncoder(w).Encode(map[string]string{"uid": uid, "title": in.Title})
 	case r.Method == http.MethodPost && r.URL.Path == "/api/dashboards/db":
 		if f.fail {
 			w.WriteHeader(http.StatusPreconditionFailed)
-			io.WriteString(w, `{"message":"version-mismatch","status":"version-mismatch"}`)
+			_, _ = io.WriteString(w, `{"message":"version-mismatch","status":"version-mismatch"}`)
 			return
 		}
 		var in struct {
@@ -250,7 +254,7 @@ func (f *fakeGrafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		uid, _ := in.Dashboard["uid"].(string)
 		f.dashboards[uid] = in.Dashboard
 		f.folderOf[uid] = in.FolderUID
-		json.NewEncoder(w).Encode(map[string]any{"status": "success", "uid": uid, "url": "/d/" + uid + "/x"})
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "uid": uid, "url": "/d/" + uid + "/x"})
 	default:
 		w.WriteHeader(http.StatusNotFound)
 	}
