@@ -47,8 +47,10 @@ func TestGolden(t *testing.T) {
 		}
 		golden := filepath.Join("testdata", d.File)
 		if *update {
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
+			for _, path := range []string{golden, filepath.Join(examplesDir, d.File)} {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			continue
 		}
@@ -58,6 +60,47 @@ func TestGolden(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s differs from the generated dashboard; run go test ./dashboards -update and review the diff", golden)
+		}
+	}
+}
+
+// examplesDir holds the dashboards the Grafana provisioning example loads:
+// the golden files, byte for byte, so that what users copy is what the
+// tests check.
+const examplesDir = "../examples/grafana/dashboards"
+
+func TestExamplesMatchGolden(t *testing.T) {
+	t.Parallel()
+	if *update {
+		t.Skip("TestGolden -update rewrites the examples")
+	}
+	const regen = "run go test ./dashboards -update (it rewrites the golden files and the examples) and review the diff"
+	goldens, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(goldens) == 0 {
+		t.Fatalf("no golden dashboards in testdata (%v); %s", err, regen)
+	}
+	for _, golden := range goldens {
+		example := filepath.Join(examplesDir, filepath.Base(golden))
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(example)
+		if err != nil {
+			t.Errorf("%v; %s", err, regen)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s; %s", example, golden, regen)
+		}
+	}
+	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, example := range examples {
+		if _, err := os.Stat(filepath.Join("testdata", filepath.Base(example))); err != nil {
+			t.Errorf("%s is not a generated dashboard (no golden file %s); remove it", example, filepath.Join("testdata", filepath.Base(example)))
 		}
 	}
 }
