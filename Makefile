@@ -6,7 +6,11 @@ REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
 BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
 VPKG      := github.com/prometheus/common/version
 LDFLAGS   := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) -X $(VPKG).BuildUser=perfbase -X $(VPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
-GOLANGCI  ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
+# golangci-lint is pinned: `make lint` installs exactly this version into
+# GOBIN (go env GOBIN, else GOPATH/bin) when the binary there is another.
+GOLANGCI_VERSION := v2.15.0
+GOBIN     ?= $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
+GOLANGCI  := $(GOBIN)/golangci-lint
 
 .DEFAULT_GOAL := help
 
@@ -31,10 +35,17 @@ test-short: ## Run the unit tests only.
 	$(GO) test -short -count=1 ./...
 
 .PHONY: lint
-lint: ## Run go vet and golangci-lint.
+lint: golangci-lint ## Run go vet and golangci-lint (the pinned version, see .golangci.yml).
 	$(GO) vet ./...
-	@test -x $(GOLANGCI) || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@latest
 	$(GOLANGCI) run ./...
+
+.PHONY: golangci-lint
+golangci-lint: ## Install the pinned golangci-lint into GOBIN unless that version is there.
+	@test "$$($(GOLANGCI) version 2>/dev/null | awk '{print $$4}')" = $(GOLANGCI_VERSION:v%=%) || { \
+		echo "installing golangci-lint $(GOLANGCI_VERSION) into $(GOBIN)"; \
+		GOBIN='$(GOBIN)' $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION); }
+	@test "$$($(GOLANGCI) version | awk '{print $$4}')" = $(GOLANGCI_VERSION:v%=%) || { \
+		echo "$(GOLANGCI) is not golangci-lint $(GOLANGCI_VERSION)" >&2; exit 1; }
 
 .PHONY: tidy
 tidy: ## Check that go.mod and go.sum are tidy.

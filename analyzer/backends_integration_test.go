@@ -3,7 +3,6 @@ package analyzer
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math"
 	"net/http"
 	"os"
@@ -57,7 +56,9 @@ func TestSameVerdictsOnEveryBackend(t *testing.T) {
 	if err := cfg.WriteText(f, synth.OpenMetrics); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	blocks := filepath.Join(dir, "prom")
 	out, err := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=1458h", om, blocks).CombinedOutput()
 	if err != nil {
@@ -144,6 +145,6 @@ func post(t *testing.T, ctx context.Context, url string, body *bytes.Buffer) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		t.Fatal(fmt.Sprintf("%s: %s", url, resp.Status))
+		t.Fatalf("%s: %s", url, resp.Status)
 	}
 }

@@ -232,10 +232,9 @@ func (b *Baseline) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("could not save baseline: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	defer func() { _ = os.Remove(tmp.Name()) }() // fails, as it should, after a successful rename
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write baseline %s: %w", path, err)
+		return fmt.Errorf("could not write baseline %s: %w", path, errors.Join(err, tmp.Close()))
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("could not write baseline %s: %w", path, err)

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,7 +49,11 @@ func openStore(t testing.TB, cfg synth.Config) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := fill(db, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +67,7 @@ func fill(db *store.DB, cfg synth.Config) error {
 		return err
 	}
 	if err := cfg.Generate(func(ls labels.Labels, ts int64, v float64) error { return bulk.Append(ctx, ls, ts, v) }); err != nil {
-		bulk.Rollback()
-		return err
+		return errors.Join(err, bulk.Rollback())
 	}
 	_, err = bulk.Commit(ctx)
 	return err
@@ -111,8 +115,11 @@ func sharedReport(t *testing.T) (*Report, *store.DB) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.db != nil {
-		shared.db.Close()
-		os.RemoveAll(shared.db.Dir())
+		// A store that does not close or a temporary dir left behind fails the run.
+		if err := errors.Join(shared.db.Close(), os.RemoveAll(shared.db.Dir())); err != nil {
+			fmt.Fprintln(os.Stderr, "shared test store:", err)
+			code = max(code, 1)
+		}
 	}
 	os.Exit(code)
 }

@@ -47,8 +47,10 @@ func TestGolden(t *testing.T) {
 		}
 		golden := filepath.Join("testdata", d.File)
 		if *update {
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
+			for _, path := range []string{golden, filepath.Join(examplesDir, d.File)} {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			continue
 		}
@@ -58,6 +60,47 @@ func TestGolden(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s differs from the generated dashboard; run go test ./dashboards -update and review the diff", golden)
+		}
+	}
+}
+
+// examplesDir holds the dashboards the Grafana provisioning example loads:
+// the golden files, byte for byte, so that what users copy is what the
+// tests check.
+const examplesDir = "../examples/grafana/dashboards"
+
+func TestExamplesMatchGolden(t *testing.T) {
+	t.Parallel()
+	if *update {
+		t.Skip("TestGolden -update rewrites the examples")
+	}
+	const regen = "run go test ./dashboards -update (it rewrites the golden files and the examples) and review the diff"
+	goldens, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(goldens) == 0 {
+		t.Fatalf("no golden dashboards in testdata (%v); %s", err, regen)
+	}
+	for _, golden := range goldens {
+		example := filepath.Join(examplesDir, filepath.Base(golden))
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(example)
+		if err != nil {
+			t.Errorf("%v; %s", err, regen)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s; %s", example, golden, regen)
+		}
+	}
+	examples, err := filepath.Glob(filepath.Join(examplesDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, example := range examples {
+		if _, err := os.Stat(filepath.Join("testdata", filepath.Base(example))); err != nil {
+			t.Errorf("%s is not a generated dashboard (no golden file %s); remove it", example, filepath.Join("testdata", filepath.Base(example)))
 		}
 	}
 }
@@ -211,12 +254,13 @@ type fakeGrafana struct {
 	fail       bool
 }
 
+// ServeHTTP drops its write errors: they are the client's to see.
 func (f *fakeGrafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+f.token {
 		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"message":"invalid API key"}`)
+		_, _ = io.WriteString(w, `{"message":"invalid API key"}`)
 		return
 	}
 	switch {
@@ -225,17 +269,20 @@ func (f *fakeGrafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for title, uid := range f.folders {
 			out = append(out, map[string]string{"title": title, "uid": uid})
 		}
-		json.NewEncoder(w).Encode(out)
+		_ = json.NewEncoder(w).Encode(out)
 	case r.Method == http.MethodPost && r.URL.Path == "/api/folders":
 		var in struct{ Title string }
-		json.NewDecoder(r.Body).Decode(&in)
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		uid := "f-" + strings.ToLower(strings.ReplaceAll(in.Title, " ", "-"))
 		f.folders[in.Title] = uid
-		json.NewEncoder(w).Encode(map[string]string{"uid": uid, "title": in.Title})
+		_ = json.NewEncoder(w).Encode(map[string]string{"uid": uid, "title": in.Title})
 	case r.Method == http.MethodPost && r.URL.Path == "/api/dashboards/db":
 		if f.fail {
 			w.WriteHeader(http.StatusPreconditionFailed)
-			io.WriteString(w, `{"message":"version-mismatch","status":"version-mismatch"}`)
+			_, _ = io.WriteString(w, `{"message":"version-mismatch","status":"version-mismatch"}`)
 			return
 		}
 		var in struct {
@@ -250,7 +297,7 @@ func (f *fakeGrafana) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		uid, _ := in.Dashboard["uid"].(string)
 		f.dashboards[uid] = in.Dashboard
 		f.folderOf[uid] = in.FolderUID
-		json.NewEncoder(w).Encode(map[string]any{"status": "success", "uid": uid, "url": "/d/" + uid + "/x"})
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "uid": uid, "url": "/d/" + uid + "/x"})
 	default:
 		w.WriteHeader(http.StatusNotFound)
 	}

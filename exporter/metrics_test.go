@@ -278,7 +278,9 @@ func samples(t *testing.T, text string) map[string]float64 {
 			if le, ok := m["le"]; ok {
 				// Normalise bucket bounds printed differently (1e-3 vs 0.001).
 				var f float64
-				fmt.Sscan(string(le), &f)
+				if _, err := fmt.Sscan(string(le), &f); err != nil {
+					t.Fatalf("%s: le %q: %v", name, le, err)
+				}
 				m["le"] = model.LabelValue(fmt.Sprint(f))
 			}
 			out[m.String()] = float64(s.Value)

@@ -21,7 +21,11 @@ func TestServerNegotiatesOpenMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Shutdown(context.Background())
+	defer func() {
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
 	for _, tc := range []struct{ accept, wantType string }{
 		{"application/openmetrics-text;version=1.0.0", "application/openmetrics-text"},
 		{"text/plain", "text/plain"},
@@ -51,7 +55,11 @@ func TestListenReportsPortInUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Shutdown(context.Background())
+	defer func() {
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
 	if _, err := Listen(s.Addr(), m.Registry(), nil); err == nil || !strings.Contains(err.Error(), s.Addr()) {
 		t.Errorf("second Listen on %s: %v, want an error naming the address", s.Addr(), err)
 	}

@@ -159,13 +159,13 @@ func (pp *ProgressPrinter) Print(p Progress) {
 		fmt.Fprintf(tw, "%s\t%s\t%.1f/s\t%s\t%s\t%s\t%d\t%d\t%d\t\n", i.Name, target, i.AchievedRate,
 			fmtSeconds(i.P99.Seconds()), fmtPercent(i.SystemSuccess), fmtPercent(i.BusinessSuccess), i.Completed, i.Dropped, i.InFlight)
 	}
-	tw.Flush()
+	_ = tw.Flush() // into a strings.Builder: cannot fail
 	view := b.String()
 	if pp.lines > 0 {
 		view = fmt.Sprintf("\x1b[%dA\x1b[J", pp.lines) + view // over the previous view
 	}
 	pp.lines = strings.Count(b.String(), "\n")
-	io.WriteString(pp.W, view)
+	_, _ = io.WriteString(pp.W, view) // best effort, as every progress line
 }
 
 func bar(pct float64, width int) string {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
@@ -261,7 +262,7 @@ type dayState struct {
 func (cfg Config) newState(name, runID string, les []string) *dayState {
 	mk := func(metric, phase string, kv ...string) labels.Labels {
 		b := labels.NewScratchBuilder(6)
-		b.Add(labels.MetricName, metric)
+		b.Add(model.MetricNameLabel, metric)
 		b.Add(c.LabelInterface, name)
 		b.Add(c.LabelPhase, phase)
 		b.Add(c.LabelRunID, runID)

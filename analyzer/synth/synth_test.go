@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
@@ -38,9 +39,9 @@ func TestGenerateInvariants(t *testing.T) {
 			}
 			last[s] = v
 			at[key{s, ts}] = v
-			if ls.Get(labels.MetricName) == c.MetricRequestDuration+"_bucket" && ls.Get(c.LabelLe) == "+Inf" {
-				total := ls.DropMetricName()
-				b := labels.NewBuilder(total).Del(c.LabelLe).Set(labels.MetricName, c.MetricRequestsTotal).Labels()
+			if ls.Get(model.MetricNameLabel) == c.MetricRequestDuration+"_bucket" && ls.Get(c.LabelLe) == "+Inf" {
+				total := ls.DropReserved(func(n string) bool { return n == model.MetricNameLabel })
+				b := labels.NewBuilder(total).Del(c.LabelLe).Set(model.MetricNameLabel, c.MetricRequestsTotal).Labels()
 				if want, ok := at[key{b.String(), ts}]; ok && want != v {
 					t.Fatalf("+Inf bucket %v != requests_total %v at %d", v, want, ts)
 				}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 )
 
@@ -27,11 +28,11 @@ func (cfg Config) WriteText(w io.Writer, f TextFormat) error {
 	var line []byte
 	err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error {
 		line = line[:0]
-		line = append(line, ls.Get(labels.MetricName)...)
+		line = append(line, ls.Get(model.MetricNameLabel)...)
 		line = append(line, '{')
 		first := true
 		ls.Range(func(l labels.Label) {
-			if l.Name == labels.MetricName {
+			if l.Name == model.MetricNameLabel {
 				return
 			}
 			if !first {

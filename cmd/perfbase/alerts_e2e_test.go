@@ -237,13 +237,13 @@ func startCLI(t *testing.T, bin string, args ...string) *cliProc {
 	p := &cliProc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
-		logf.Close()
+		_ = logf.Close() // only read to explain a failure
 		t.Fatalf("start perfbase %s: %v", args[0], err)
 	}
 	p.started = time.Now()
 	go func() {
 		p.err = p.cmd.Wait()
-		logf.Close()
+		_ = logf.Close() // only read to explain a failure
 		close(p.done)
 	}()
 	t.Cleanup(func() {

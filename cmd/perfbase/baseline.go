@@ -32,7 +32,7 @@ Examples:
 }
 
 // Run computes and saves the baseline.
-func (c *BaselineSaveCmd) Run(g *Globals) error {
+func (c *BaselineSaveCmd) Run(g *Globals) (err error) {
 	o, pin, err := c.options(g)
 	if err != nil {
 		return badInput(err)
@@ -50,7 +50,7 @@ func (c *BaselineSaveCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(err)
 	}
-	defer be.Close()
+	defer closeInto(&err, be, be.Name())
 	b, err := analyzer.BuildBaseline(g.Context(), be, o, pin, month)
 	if errors.Is(err, analyzer.ErrInvalidOptions) {
 		return badInput(err)

@@ -51,7 +51,7 @@ Then explore the store with, e.g.:
 }
 
 // Run implements the command.
-func (c *DemoCmd) Run(g *Globals) error {
+func (c *DemoCmd) Run(g *Globals) (err error) {
 	if c.Months < 4 || c.Months > 36 {
 		return badInput(fmt.Errorf("--months %d: want 4 to 36 (a 3-month baseline, the report month and trends)", c.Months))
 	}
@@ -62,7 +62,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(fmt.Errorf("--data-dir: %w", err))
 	}
-	defer db.Close()
+	defer closeInto(&err, db, "--data-dir "+c.DataDir)
 	ctx := g.Context()
 
 	now := time.Now().UTC()
@@ -101,8 +101,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 			return badInput(fmt.Errorf("--html: %w", err))
 		}
 		if err := rep.Render(f, analyzer.FormatHTML, analyzer.RenderOptions{}); err != nil {
-			f.Close()
-			return fmt.Errorf("demo: HTML report: %w", err)
+			return fmt.Errorf("demo: HTML report: %w", errors.Join(err, f.Close()))
 		}
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("demo: HTML report: %w", err)
@@ -117,12 +116,12 @@ func (c *DemoCmd) Run(g *Globals) error {
 
 // live runs the demo scenario against the in-process demo service and
 // records it into db.
-func (c *DemoCmd) live(g *Globals, db *store.DB) (*loader.Summary, error) {
+func (c *DemoCmd) live(g *Globals, db *store.DB) (_ *loader.Summary, err error) {
 	target, stopTarget, err := startDemoTarget()
 	if err != nil {
 		return nil, err
 	}
-	defer stopTarget()
+	defer func() { err = errors.Join(err, stopTarget()) }()
 	s, err := scenario.Parse(demotarget.Scenario(target), "demo scenario")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -133,11 +132,11 @@ func (c *DemoCmd) live(g *Globals, db *store.DB) (*loader.Summary, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	if c.Listen != "" {
-		srv, err := exporter.Listen(c.Listen, metrics.Registry(), g.Logger)
-		if err != nil {
-			return nil, badInput(err)
+		srv, lerr := exporter.Listen(c.Listen, metrics.Registry(), g.Logger)
+		if lerr != nil {
+			return nil, badInput(lerr)
 		}
-		defer srv.Shutdown(context.Background())
+		defer func() { err = errors.Join(err, srv.Shutdown(context.Background())) }()
 		g.Logger.Info("serving metrics", "address", srv.Addr())
 	}
 	fmt.Fprintf(g.Stdout, "2/3 Live load test %q against the demo service at %s (%s):\n\n", runID, target, s.TotalDuration())
@@ -189,8 +188,7 @@ func writeHistory(ctx context.Context, db *store.DB, cfg synth.Config) (int, err
 		return 0, err
 	}
 	if err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) }); err != nil {
-		bulk.Rollback()
-		return 0, err
+		return 0, errors.Join(err, bulk.Rollback())
 	}
 	n := bulk.Samples()
 	if _, err := bulk.Commit(ctx); err != nil {
@@ -221,17 +219,27 @@ func resetDemoDir(dir string) error {
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by perfbase demo; deleted and recreated by every demo\n"), 0o644)
 }
 
-// startDemoTarget serves the demo service on a free loopback port.
-func startDemoTarget() (url string, stop func(), err error) {
+// startDemoTarget serves the demo service on a free loopback port. stop
+// reports a failure of the server too: the live run's figures are only
+// the demo service's if it served them.
+func startDemoTarget() (url string, stop func() error, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("demo target: %w", err)
 	}
 	srv := &http.Server{Handler: demotarget.New(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return "http://" + ln.Addr().String(), func() {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(ctx)
+		err := srv.Shutdown(ctx)
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		if err != nil {
+			return fmt.Errorf("demo target: %w", err)
+		}
+		return nil
 	}, nil
 }

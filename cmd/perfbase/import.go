@@ -43,7 +43,7 @@ func (c *ImportCmd) Help() string {
 // Run imports every file; a file that fails is not written and makes the
 // exit code non-zero, the others are imported all the same (except to an
 // OpenMetrics file, written only when all succeed).
-func (c *ImportCmd) Run(g *Globals) error {
+func (c *ImportCmd) Run(g *Globals) (err error) {
 	o := importer.DefaultOptions()
 	var errs []error
 	if c.RunID != "" && len(c.Files) > 1 {
@@ -91,11 +91,11 @@ func (c *ImportCmd) Run(g *Globals) error {
 	var dest importer.Destination
 	switch c.To {
 	case "store":
-		db, err := store.Open(c.DataDir, store.DefaultOptions())
-		if err != nil {
-			return err
+		db, oerr := store.Open(c.DataDir, store.DefaultOptions())
+		if oerr != nil {
+			return oerr
 		}
-		defer db.Close()
+		defer closeInto(&err, db, "--data-dir "+c.DataDir)
 		dest = importer.StoreDestination{DB: db}
 	case "openmetrics":
 		dest, err = importer.NewOpenMetricsDestination(c.Out)

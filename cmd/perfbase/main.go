@@ -42,6 +42,23 @@ func badInput(err error) error { return &exitError{code: exitBadInput, err: err}
 // failed marks a completed command whose verdict is negative: exit code 1.
 func failed(err error) error { return &exitError{code: exitFailed, err: err} }
 
+// closeInto closes c and adds its error to *err: a store or file that did
+// not close cleanly may not hold what was written, so the command fails.
+// An exit code already chosen (bad input, regression, interrupt) is kept.
+func closeInto(err *error, c io.Closer, what string) {
+	cerr := c.Close()
+	if cerr == nil {
+		return
+	}
+	cerr = fmt.Errorf("close %s: %w", what, cerr)
+	var ee *exitError
+	if errors.As(*err, &ee) {
+		ee.err = errors.Join(ee.err, cerr)
+		return
+	}
+	*err = errors.Join(*err, cerr)
+}
+
 // run parses args, runs the selected command and returns the exit code.
 // Signals cancel the command's context, so commands stop cleanly.
 func run(args []string, stdout, stderr io.Writer) int {

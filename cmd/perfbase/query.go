@@ -42,10 +42,9 @@ func (c *QueryCmd) Help() string {
 }
 
 // Run executes the query and prints the result.
-func (c *QueryCmd) Run(g *Globals) error {
+func (c *QueryCmd) Run(g *Globals) (err error) {
 	now := time.Now()
 	var start, end, ts time.Time
-	var err error
 	if c.Start != "" {
 		if start, err = parseTime(c.Start, now); err != nil {
 			return badInput(fmt.Errorf("--start: %w", err))
@@ -70,7 +69,7 @@ func (c *QueryCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	defer b.Close()
+	defer closeInto(&err, b, b.Name())
 
 	var v model.Value
 	if c.Start != "" {

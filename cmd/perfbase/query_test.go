@@ -22,7 +22,11 @@ func seedStore(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}()
 	ctx := context.Background()
 	b, err := db.NewBulk(ctx)
 	if err != nil {

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"time"
@@ -81,7 +81,7 @@ Examples:
 }
 
 // Run builds the report, writes it and sets the exit code.
-func (c *ReportCmd) Run(g *Globals) error {
+func (c *ReportCmd) Run(g *Globals) (err error) {
 	o, pin, err := c.options(g)
 	if err != nil {
 		return badInput(err)
@@ -110,7 +110,7 @@ func (c *ReportCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(err)
 	}
-	defer be.Close()
+	defer closeInto(&err, be, be.Name())
 	rep, err := analyzer.BuildReport(g.Context(), be, o, pin, month)
 	if err != nil {
 		if errors.Is(err, analyzer.ErrInvalidOptions) {
@@ -118,17 +118,25 @@ func (c *ReportCmd) Run(g *Globals) error {
 		}
 		return err
 	}
-	var w io.Writer = g.Stdout
+	// Buffered so that any failed write shows in Flush: a report that
+	// could not be written in full is an error, not a short file.
+	w := bufio.NewWriter(g.Stdout)
+	var f *os.File
 	if c.Output != "" {
-		f, err := os.Create(c.Output)
-		if err != nil {
+		if f, err = os.Create(c.Output); err != nil {
 			return badInput(fmt.Errorf("--output: %w", err))
 		}
-		defer f.Close()
-		w = f
+		w = bufio.NewWriter(f)
 	}
 	color := c.Color == "always" || c.Color == "auto" && c.Output == "" && isTerminal(g.Stdout) && os.Getenv("NO_COLOR") == ""
-	if err := rep.Render(w, analyzer.Format(c.Format), analyzer.RenderOptions{Color: color}); err != nil {
+	err = rep.Render(w, analyzer.Format(c.Format), analyzer.RenderOptions{Color: color})
+	if err == nil {
+		err = w.Flush()
+	}
+	if f != nil {
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
 		return fmt.Errorf("could not write report: %w", err)
 	}
 	if c.Notify != "" {

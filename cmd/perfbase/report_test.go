@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -40,7 +41,7 @@ func history(t *testing.T) string {
 			historyErr = err
 			return
 		}
-		defer db.Close()
+		defer func() { historyErr = errors.Join(historyErr, db.Close()) }()
 		ctx := context.Background()
 		bulk, err := db.NewBulk(ctx)
 		if err != nil {
@@ -106,6 +107,21 @@ func TestReportCommand(t *testing.T) {
 	// nothing regressed in March: exit 0
 	if code, out, errOut := perfbase(t, "report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-03"); code != 0 {
 		t.Fatalf("March: exit %d\n%s%s", code, out, errOut)
+	}
+	// --output writes the whole report, and a write that fails is an
+	// error, never a short file with exit code 0
+	outFile := filepath.Join(t.TempDir(), "march.md")
+	if code, _, errOut := perfbase(t, "report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-03", "--format", "markdown", "-o", outFile); code != 0 {
+		t.Fatalf("March to %s: exit %d\n%s", outFile, code, errOut)
+	}
+	if b, err := os.ReadFile(outFile); err != nil || !strings.Contains(string(b), "| balance | latency_p99_seconds |") {
+		t.Fatalf("report file: %v\n%s", err, b)
+	}
+	if _, err := os.Stat("/dev/full"); err == nil { // Linux: every write fails with ENOSPC
+		code, _, errOut := perfbase(t, "report", "--resolution", "4h", "--timeout", "15m", "--data-dir", dir, "--month", "2025-03", "--format", "markdown", "-o", "/dev/full")
+		if code != exitFailed || !strings.Contains(errOut, "could not write report") {
+			t.Fatalf("report to /dev/full: exit %d, want 1 with the write error\n%s", code, errOut)
+		}
 	}
 }
 

@@ -51,7 +51,7 @@ Examples:
 var runIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
 
 // Run implements the command.
-func (c *RunCmd) Run(g *Globals) error {
+func (c *RunCmd) Run(g *Globals) (err error) {
 	s, err := scenario.Load(c.Scenario)
 	if err != nil {
 		return badInput(err)
@@ -89,7 +89,7 @@ func (c *RunCmd) Run(g *Globals) error {
 		if err != nil {
 			return badInput(fmt.Errorf("--data-dir: %w", err))
 		}
-		defer db.Close()
+		defer closeInto(&err, db, "--data-dir "+c.DataDir)
 	}
 	var srv *exporter.Server
 	if c.Listen != "" {
@@ -201,8 +201,7 @@ func writeSummaryJSON(path string, sum *loader.Summary, g *Globals) error {
 		return fmt.Errorf("summary JSON: %w", err)
 	}
 	if err := sum.WriteJSON(f); err != nil {
-		f.Close()
-		return fmt.Errorf("summary JSON %s: %w", path, err)
+		return fmt.Errorf("summary JSON %s: %w", path, errors.Join(err, f.Close()))
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("summary JSON %s: %w", path, err)

@@ -113,9 +113,7 @@ func TestRunPushes(t *testing.T) {
 				want += is.Scheduled
 			}
 			for deadline := time.Now().Add(15 * time.Second); ; {
-				if _, err := http.Get(vm.URL + "/internal/force_flush"); err != nil {
-					t.Fatal(err)
-				}
+				get(t, vm.URL+"/internal/force_flush")
 				text = lastSamples(get(t, vm.URL+"/api/v1/export?format=prometheus&match[]="+
 					fmt.Sprintf(`{__name__=~"perfbase_requests_.*",run_id="%s"}`, runID)))
 				var got float64
@@ -151,7 +149,7 @@ func get(t *testing.T, url string) string {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s %v\n%s", url, resp.Status, err, b)
 	}
 	return string(b)

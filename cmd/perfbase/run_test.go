@@ -125,14 +125,22 @@ func TestRunBadInputSendsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	t.Cleanup(func() {
+		if err := busy.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	good := writeScenario(t, target.URL, twoInterfaces)
 	locked := filepath.Join(t.TempDir(), "locked")
 	db, err := store.Open(locked, store.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -273,7 +281,9 @@ func checkStore(t *testing.T, dataDir, runID string, sum loader.Summary) {
 		}
 		for _, r := range res.Result {
 			var v float64
-			fmt.Sscan(r.Value[1].(string), &v)
+			if _, err := fmt.Sscan(r.Value[1].(string), &v); err != nil {
+				t.Fatalf("query %s: value %v: %v", expr, r.Value, err)
+			}
 			iface := r.Metric[conventions.LabelInterface]
 			switch q.metric {
 			case conventions.MetricRequestsTotal:

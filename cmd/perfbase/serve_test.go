@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -165,7 +166,9 @@ func TestServeNoGapDuringReloads(t *testing.T) {
 	for i := range 50 {
 		tmp := filepath.Join(dir, "next.json")
 		if i%5 == 4 {
-			os.WriteFile(tmp, []byte("not json"), 0o644)
+			if err := os.WriteFile(tmp, []byte("not json"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		} else {
 			writeServeBaseline(t, tmp, serveBaseline(0.1+float64(i)/100))
 		}
@@ -215,9 +218,5 @@ func TestServeBadBaselineIsBadInput(t *testing.T) {
 }
 
 func asExit(err error, target **exitError) bool {
-	e, ok := err.(*exitError)
-	if ok {
-		*target = e
-	}
-	return ok
+	return errors.As(err, target)
 }

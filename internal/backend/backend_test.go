@@ -29,7 +29,11 @@ func seeded(t *testing.T) (*store.DB, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	ctx := context.Background()
 	b, err := db.NewBulk(ctx)
 	if err != nil {
@@ -132,7 +136,11 @@ func TestOpenEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open of a locked store must fall back to read-only: %v", err)
 	}
-	defer b.Close()
+	defer func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	v, err := b.Query(context.Background(), `sum(m_total)`, start.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)

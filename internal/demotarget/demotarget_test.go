@@ -31,8 +31,11 @@ func TestServerAnswersAndDegrades(t *testing.T) {
 				t.Fatal(err)
 			}
 			var body struct{ Code string }
-			json.NewDecoder(resp.Body).Decode(&body)
+			err = json.NewDecoder(resp.Body).Decode(&body)
 			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("%s %s: %s: %v", method, path, resp.Status, err)
+			}
 			statuses[resp.StatusCode]++
 			codes[body.Code]++
 		}
@@ -56,7 +59,7 @@ func TestServerAnswersAndDegrades(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("degrade: %s", resp.Status)
 	}
 	codes, statuses := count("/api/balance", http.MethodGet, 400)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/perfbase/perfbase/internal/conventions"
@@ -94,10 +95,10 @@ func newAggregator(runID, scenario, mode string, interval, reorder, idle time.Du
 		ifaces: map[string]*ifaceState{}, pending: map[int64][]pendingRec{},
 		first: math.MaxInt64, last: math.MinInt64,
 	}
-	a.runInfo = labels.FromStrings(labels.MetricName, conventions.MetricRunInfo, conventions.LabelRunID, runID,
+	a.runInfo = labels.FromStrings(model.MetricNameLabel, conventions.MetricRunInfo, conventions.LabelRunID, runID,
 		conventions.LabelScenario, scenario, conventions.LabelMode, mode)
-	a.runStart = labels.FromStrings(labels.MetricName, conventions.MetricRunStart, conventions.LabelRunID, runID)
-	a.runEnd = labels.FromStrings(labels.MetricName, conventions.MetricRunEnd, conventions.LabelRunID, runID)
+	a.runStart = labels.FromStrings(model.MetricNameLabel, conventions.MetricRunStart, conventions.LabelRunID, runID)
+	a.runEnd = labels.FromStrings(model.MetricNameLabel, conventions.MetricRunEnd, conventions.LabelRunID, runID)
 	return a
 }
 
@@ -115,7 +116,7 @@ func (a *aggregator) iface(name string) (*ifaceState, error) {
 		return nil, fmt.Errorf("more than %d interfaces (the %dth is %q): map URLs or labels to fewer interfaces with --map", a.maxIfs, a.maxIfs+1, name)
 	}
 	l := func(metric string, kv ...string) labels.Labels {
-		return labels.FromStrings(append([]string{labels.MetricName, metric, conventions.LabelRunID, a.runID,
+		return labels.FromStrings(append([]string{model.MetricNameLabel, metric, conventions.LabelRunID, a.runID,
 			conventions.LabelInterface, name, conventions.LabelPhase, conventions.PhaseSteady}, kv...)...)
 	}
 	s := &ifaceState{
@@ -222,7 +223,7 @@ func (a *aggregator) emit(t int64) error {
 		if p.reason != "" {
 			if _, ok := s.failures[p.reason]; !ok {
 				s.reasons = append(s.reasons, p.reason)
-				s.lFailures[p.reason] = labels.FromStrings(labels.MetricName, conventions.MetricFailures, conventions.LabelRunID, a.runID,
+				s.lFailures[p.reason] = labels.FromStrings(model.MetricNameLabel, conventions.MetricFailures, conventions.LabelRunID, a.runID,
 					conventions.LabelInterface, s.name, conventions.LabelPhase, conventions.PhaseSteady, conventions.LabelReason, p.reason)
 			}
 			s.failures[p.reason]++

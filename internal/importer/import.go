@@ -94,7 +94,7 @@ func importFile(ctx context.Context, path string, o Options, dest Destination, r
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // opened read-only: closing loses nothing
 	var size int64
 	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
@@ -152,7 +152,7 @@ func importFile(ctx context.Context, path string, o Options, dest Destination, r
 				res.MalformedRows = append(res.MalformedRows, re.Error())
 			}
 			if o.MaxMalformed >= 0 && res.Malformed > o.MaxMalformed {
-				return fmt.Errorf("more than %d malformed rows (the last: %v); nothing of this file was written", o.MaxMalformed, re)
+				return fmt.Errorf("more than %d malformed rows (the last: %w); nothing of this file was written", o.MaxMalformed, re)
 			}
 			continue
 		}

@@ -1,7 +1,9 @@
 package importer_test
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -32,8 +34,8 @@ func writeJTL(t testing.TB, path string, rowsPerSession int, malformedRows int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	f.WriteString(jtlHeader)
+	w := bufio.NewWriter(f) // a failed write shows in Flush
+	fmt.Fprint(w, jtlHeader)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	want := map[string]float64{}
 	var ends []time.Time
@@ -58,7 +60,7 @@ func writeJTL(t testing.TB, path string, rowsPerSession int, malformedRows int) 
 			case r < 15:
 				success, outcome = "false", "business_failure"
 			}
-			fmt.Fprintf(f, "%d,%d,%s,%s,%s,Thread 1-1,text,%s,,100,50,1,1,http://x/y,%d,0,1\n",
+			fmt.Fprintf(w, "%d,%d,%s,%s,%s,Thread 1-1,text,%s,,100,50,1,1,http://x/y,%d,0,1\n",
 				ts.UnixMilli(), elapsed, labels[k], code, msg, success, elapsed)
 			line++
 			want[ifaces[k]+"/"+outcome]++
@@ -66,11 +68,14 @@ func writeJTL(t testing.TB, path string, rowsPerSession int, malformedRows int) 
 				last = d
 			}
 			if i == rowsPerSession/2 && m < malformedRows {
-				fmt.Fprintf(f, "notatime,1,x,200,OK,t,text,true,,1,1,1,1,u,1,0,1\n")
+				fmt.Fprintf(w, "notatime,1,x,200,OK,t,text,true,,1,1,1,1,u,1,0,1\n")
 				line++
 			}
 		}
 		ends = append(ends, last)
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
 	}
 	return want, ends
 }
@@ -225,7 +230,11 @@ func TestImportSameAnswersEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	res := importer.ImportFile(ctx, jtl, o, importer.StoreDestination{DB: db})
 	if res.Err != nil {
 		t.Fatal(res.Err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 
@@ -107,18 +109,16 @@ func (d *OpenMetricsDestination) Begin(context.Context, string) (RunSink, error)
 }
 
 func (d *OpenMetricsDestination) Close(_ context.Context, commit bool) error {
-	defer os.Remove(d.tmp.Name())
+	defer func() { _ = os.Remove(d.tmp.Name()) }() // fails, as it should, after a successful rename
 	if !commit {
-		d.tmp.Close()
+		_ = d.tmp.Close() // discarded: nothing of it is kept
 		return nil
 	}
 	if _, err := d.w.WriteString("# EOF\n"); err != nil {
-		d.tmp.Close()
-		return fmt.Errorf("openmetrics: write %s: %w", d.path, err)
+		return fmt.Errorf("openmetrics: write %s: %w", d.path, errors.Join(err, d.tmp.Close()))
 	}
 	if err := d.w.Flush(); err != nil {
-		d.tmp.Close()
-		return fmt.Errorf("openmetrics: write %s: %w", d.path, err)
+		return fmt.Errorf("openmetrics: write %s: %w", d.path, errors.Join(err, d.tmp.Close()))
 	}
 	if err := d.tmp.Close(); err != nil {
 		return fmt.Errorf("openmetrics: write %s: %w", d.path, err)
@@ -159,11 +159,11 @@ func (s *omSink) Abort() string { return "" }
 
 // appendSeries writes name{l="v",...} with text-format escaping.
 func appendSeries(b []byte, ls labels.Labels) []byte {
-	b = append(b, ls.Get(labels.MetricName)...)
+	b = append(b, ls.Get(model.MetricNameLabel)...)
 	b = append(b, '{')
 	first := true
 	ls.Range(func(l labels.Label) {
-		if l.Name == labels.MetricName {
+		if l.Name == model.MetricNameLabel {
 			return
 		}
 		if !first {

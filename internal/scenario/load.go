@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"sort"
@@ -417,15 +418,16 @@ func (v *validator) iface(s *Scenario, i int, seen map[string]int) {
 	}
 	it.Method = strings.ToUpper(it.Method)
 	switch it.Method {
-	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
 	default:
 		v.errorf(f+".method", "%q is not an HTTP method", it.Method)
 	}
-	if it.Path == "" {
+	switch {
+	case it.Path == "":
 		v.errorf(f+".path", "is required, e.g. /api/balance")
-	} else if !strings.HasPrefix(it.Path, "/") {
+	case !strings.HasPrefix(it.Path, "/"):
 		v.errorf(f+".path", "%q must start with / (it is relative to target)", it.Path)
-	} else if strings.Contains(it.Path, "://") {
+	case strings.Contains(it.Path, "://"):
 		v.errorf(f+".path", "must be a path relative to target, not a URL")
 	}
 	if it.Timeout == 0 {

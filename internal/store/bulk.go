@@ -55,8 +55,7 @@ func (db *DB) NewBulk(ctx context.Context) (*Bulk, error) {
 	const blockSize = int64(100 * 365 * 24 * time.Hour / time.Millisecond)
 	w, err := tsdb.NewBlockWriter(db.opts.Logger, stage, blockSize)
 	if err != nil {
-		os.RemoveAll(stage)
-		return nil, fmt.Errorf("store: could not start block writer: %w", err)
+		return nil, fmt.Errorf("store: could not start block writer: %w", errors.Join(err, os.RemoveAll(stage)))
 	}
 	return &Bulk{db: db, stage: stage, w: w, app: w.Appender(ctx)}, nil
 }
@@ -92,7 +91,13 @@ func (b *Bulk) Commit(ctx context.Context) (string, error) {
 		return "", errors.New("store: bulk write already finished")
 	}
 	b.done = true
-	defer b.cleanup()
+	defer func() {
+		// Not an error of Commit, whose block is in or not as it says: a
+		// stage left behind is removed when the store next opens.
+		if err := b.cleanup(); err != nil {
+			b.db.opts.Logger.Warn("store: could not clean up after a bulk write", "dir", b.stage, "err", err)
+		}
+	}()
 	if err := b.app.Commit(); err != nil {
 		return "", fmt.Errorf("store: bulk commit to block writer: %w", err)
 	}

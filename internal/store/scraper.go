@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 )
@@ -144,7 +145,7 @@ func AppendFamilies(app storage.Appender, mfs []*dto.MetricFamily, extra labels.
 	b := labels.NewScratchBuilder(16)
 	add := func(m *dto.Metric, name, extraName, extraValue string, v float64) error {
 		b.Reset()
-		b.Add(labels.MetricName, name)
+		b.Add(model.MetricNameLabel, name)
 		for _, lp := range m.GetLabel() {
 			if extra.Has(lp.GetName()) {
 				continue

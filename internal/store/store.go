@@ -223,7 +223,7 @@ func acquireLock(dir string) (*os.File, error) {
 				holder = "pid " + strconv.Itoa(pid)
 			}
 		}
-		f.Close()
+		_ = f.Close() // not ours: the lock error is the one to report
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w (%s holds %s); stop it, or use another --data-dir", ErrLocked, holder, path)
 		}

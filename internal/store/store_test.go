@@ -89,7 +89,9 @@ func TestSecondOpenIsLocked(t *testing.T) {
 	if _, err := ro.Querier().Query(context.Background(), "vector(1)", time.Now()); err != nil {
 		t.Errorf("read-only query: %v", err)
 	}
-	ro.Close()
+	if err := ro.Close(); err != nil {
+		t.Errorf("read-only close: %v", err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,9 @@ func TestSecondOpenIsLocked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
-	db2.Close()
+	if err := db2.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestScraperRecordsRegistry(t *testing.T) {
@@ -225,7 +229,9 @@ func TestBulkCommitAndRollback(t *testing.T) {
 	}
 
 	// Still there after reopening.
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	db2 := open(t, dir)
 	v, err = db2.Querier().Query(ctx, `hist_total`, start.AddDate(0, 0, 30))
 	if err != nil {

@@ -2,6 +2,7 @@ package testservers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -53,7 +54,11 @@ func FreePort(t testing.TB) int {
 	if err != nil {
 		t.Fatalf("testservers: could not find a free port: %v", err)
 	}
-	defer l.Close()
+	defer func() {
+		if err := l.Close(); err != nil {
+			t.Fatalf("testservers: %v", err)
+		}
+	}()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -197,8 +202,7 @@ func startOnce(t testing.TB, dir, bin string, args []string, readyPath, addrFlag
 	// A process group of its own, so that killing it never reaches the test.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return nil, fmt.Errorf("start %s: %w", bin, errors.Join(err, logFile.Close()))
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -206,10 +210,10 @@ func startOnce(t testing.TB, dir, bin string, args []string, readyPath, addrFlag
 	stop := func() {
 		_ = cmd.Process.Kill()
 		select {
-		case <-exited:
+		case <-exited: //nolint:errcheck // killed: its exit status says nothing
 		case <-time.After(10 * time.Second):
 		}
-		logFile.Close()
+		_ = logFile.Close() // only read to explain a failure
 	}
 
 	srv := &Server{URL: "http://" + addr, Dir: dir}
@@ -247,7 +251,10 @@ func waitReady(ctx context.Context, url string, exited <-chan error) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("exited before becoming ready at %s: %v", url, err)
+			if err == nil {
+				return fmt.Errorf("exited with status 0 before becoming ready at %s", url)
+			}
+			return fmt.Errorf("exited before becoming ready at %s: %w", url, err)
 		case <-ctx.Done():
 			return fmt.Errorf("not ready at %s after %s", url, readyTimeout)
 		case <-tick.C:

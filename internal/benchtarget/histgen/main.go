@@ -29,7 +29,7 @@ import (
 
 func main() { os.Exit(run()) }
 
-func run() int {
+func run() (code int) {
 	n := flag.Int("interfaces", 100, "number of interfaces")
 	months := flag.Int("months", 12, "months of history, ending with the last complete month")
 	dir := flag.String("data-dir", "", "embedded store to create (must not exist)")
@@ -55,7 +55,12 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "histgen:", err)
 		return 1
 	}
-	defer db.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "histgen:", err)
+			code = 1
+		}
+	}()
 
 	last := analyzer.MonthOf(time.Now(), time.UTC).Add(-1)
 	began := time.Now()
