@@ -40,7 +40,7 @@ func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Sc
 	if len(root.Content) == 0 {
 		return nil, Errors{{File: file, Msg: "file is empty"}}
 	}
-	pos, vals := indexPositions(&root)
+	pos, entries := indexPositions(&root)
 
 	s := &Scenario{
 		Mode: ModeMixed,
@@ -60,8 +60,10 @@ func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Sc
 		if !errors.As(err, &te) {
 			return nil, Errors{yamlError(file, err)}
 		}
+		used := map[string]bool{}
 		for _, m := range te.Errors {
-			errs = append(errs, placeTypeError(typeError(file, m), pos, vals))
+			e, r := typeError(file, m)
+			errs = append(errs, placeTypeError(e, r, entries, used))
 		}
 	}
 	// A field that could not be decoded is reported once, not again as
@@ -113,33 +115,43 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 var (
 	reYAMLLine   = regexp.MustCompile(`^(?:yaml: )?line (\d+)(?:: column (\d+))?: (.*)$`)
 	reNotFound   = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	reUnmarshal  = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+	reUnmarshal  = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
 	reInterfaceN = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
 func yamlError(file string, err error) Error {
-	return typeError(file, err.Error())
+	e, _ := typeError(file, err.Error())
+	return e
 }
 
-// typeError turns a message of the YAML decoder into an Error with a place.
-func typeError(file, msg string) Error {
+// rejected is the value a decoding error is about: its YAML tag and, for
+// scalars, its text as the decoder quotes it (cut to 7 characters and "...").
+type rejected struct{ tag, value string }
+
+// typeError turns a message of the YAML decoder into an Error with a place,
+// and says which value it rejected when the message tells.
+func typeError(file, msg string) (Error, *rejected) {
 	e := Error{File: file, Msg: msg}
 	m := reYAMLLine.FindStringSubmatch(msg)
 	if m == nil {
-		return e
+		return e, nil
 	}
 	e.Line, _ = strconv.Atoi(m[1])
 	if m[2] != "" {
 		e.Column, _ = strconv.Atoi(m[2])
 	}
 	e.Msg = m[3]
+	var r *rejected
 	if f := reNotFound.FindStringSubmatch(e.Msg); f != nil {
 		e.Field = f[1]
 		e.Msg = "unknown field"
 	} else if f := reUnmarshal.FindStringSubmatch(e.Msg); f != nil {
-		e.Msg = fmt.Sprintf("cannot use %s %q as %s", f[1], f[2], goTypeName(f[3]))
+		r = &rejected{tag: "!!" + f[1], value: f[2]}
+		if strings.Contains(e.Msg, "`") {
+			e.Msg = fmt.Sprintf("cannot use %s %q as %s", f[1], f[2], goTypeName(f[3]))
+		}
 	}
-	return e
+	return e, r
 }
 
 func goTypeName(t string) string {
@@ -162,35 +174,72 @@ func goTypeName(t string) string {
 // position is where a field's key (or a list item) starts in the file.
 type position struct{ line, col int }
 
+// entry is one field of the file: its dotted path, where its key and its
+// value are, and what the value is.
+type entry struct {
+	path     string
+	key, val position
+	tag      string
+	value    string
+}
+
+// matches reports whether the entry's value is the one the decoder rejected.
+func (en entry) matches(r *rejected) bool {
+	if r == nil || en.tag != r.tag {
+		return false
+	}
+	if v, cut := strings.CutSuffix(r.value, "..."); cut && len(en.value) > 10 {
+		return strings.HasPrefix(en.value, v)
+	}
+	return en.value == r.value
+}
+
 // placeTypeError names the field of a decoding error: the one whose key
 // (unknown fields) or value (bad values) is where the decoder pointed.
-func placeTypeError(e Error, keys, vals map[string]position) Error {
+// The decoder gives no column for a bad value, so of the values on its line
+// the first with the tag and text it quotes is chosen; entries already blamed
+// for an earlier error (used) are passed over, as the decoder reports in file
+// order. (Two values with the same text on one line, only the later one bad,
+// are the one case this gets wrong.)
+func placeTypeError(e Error, r *rejected, entries []entry, used map[string]bool) Error {
 	if e.Line == 0 {
 		return e
 	}
+	pick := func(ok func(entry) bool) bool {
+		for _, en := range entries {
+			if en.val.line == e.Line && !used[en.path] && ok(en) {
+				used[en.path] = true
+				e.Field, e.Column = en.path, en.val.col
+				return true
+			}
+		}
+		return false
+	}
 	if e.Field != "" { // unknown field: the decoder gives its name and line only
-		for p, at := range keys {
-			if at.line == e.Line && (p == e.Field || strings.HasSuffix(p, "."+e.Field)) {
-				e.Field, e.Column = p, at.col
+		for _, en := range entries {
+			p := en.path
+			if en.key.line == e.Line && !used[p] && (p == e.Field || strings.HasSuffix(p, "."+e.Field)) {
+				used[p] = true
+				e.Field, e.Column = p, en.key.col
 				return e
 			}
 		}
 		return e
 	}
-	for p, at := range vals {
-		if at.line == e.Line && (e.Column == 0 || at.col == e.Column) {
-			e.Field, e.Column = p, at.col
-			return e
-		}
+	switch {
+	case e.Column != 0:
+		pick(func(en entry) bool { return en.val.col == e.Column })
+	case !pick(func(en entry) bool { return en.matches(r) }):
+		pick(func(entry) bool { return true })
 	}
 	return e
 }
 
-// indexPositions maps dotted field paths (interfaces[0].name) to the
-// positions of their keys, and of their values.
-func indexPositions(root *yaml.Node) (keys, vals map[string]position) {
-	pos := map[string]position{}
-	vals = map[string]position{}
+// indexPositions lists every field of the file in document order with
+// dotted paths (interfaces[0].name), and maps each path to the position of
+// its key.
+func indexPositions(root *yaml.Node) (keys map[string]position, entries []entry) {
+	keys = map[string]position{}
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
 		switch n.Kind {
@@ -205,21 +254,21 @@ func indexPositions(root *yaml.Node) (keys, vals map[string]position) {
 				if path != "" {
 					p = path + "." + k.Value
 				}
-				pos[p] = position{k.Line, k.Column}
-				vals[p] = position{v.Line, v.Column}
+				keys[p] = position{k.Line, k.Column}
+				entries = append(entries, entry{path: p, key: keys[p], val: position{v.Line, v.Column}, tag: v.ShortTag(), value: v.Value})
 				walk(v, p)
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
 				p := fmt.Sprintf("%s[%d]", path, i)
-				pos[p] = position{c.Line, c.Column}
-				vals[p] = position{c.Line, c.Column}
+				keys[p] = position{c.Line, c.Column}
+				entries = append(entries, entry{path: p, key: keys[p], val: keys[p], tag: c.ShortTag(), value: c.Value})
 				walk(c, p)
 			}
 		}
 	}
 	walk(root, "")
-	return pos, vals
+	return keys, entries
 }
 
 type validator struct {
