@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // Summary is the end-of-run result, written as a table and, with

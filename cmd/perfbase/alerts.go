@@ -8,7 +8,7 @@ import (
 	"github.com/perfbase/perfbase/alerts"
 	"github.com/perfbase/perfbase/analyzer"
 	"github.com/perfbase/perfbase/internal/conventions"
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // AlertsCmd generates Prometheus rule files and their promtool tests.
