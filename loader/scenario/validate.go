@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/perfbase/perfbase/internal/conventions"
 )
 
 // validator checks a decoded scenario and records every problem; it never
@@ -112,15 +114,13 @@ func (v *validator) iface(f string, i int, it *Interface, names map[string]int) 
 	}
 }
 
-var reInterfaceName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
 // interfaceName checks the name of interfaces[i] and adds it to names.
 func (v *validator) interfaceName(field string, i int, name string, names map[string]int) {
 	switch {
 	case name == "":
 		v.errorf(field, "is required")
-	case !reInterfaceName.MatchString(name):
-		v.errorf(field, "%q is not a valid interface name: want [a-z][a-z0-9_]*", name)
+	case !conventions.ValidInterfaceName(name):
+		v.errorf(field, "%q is not a valid interface name: want %s", name, conventions.InterfaceNamePattern)
 	default:
 		if j, dup := names[name]; dup {
 			v.errorf(field, "%q is already the name of interfaces[%d]", name, j)
