@@ -23,15 +23,14 @@ var (
 	}
 )
 
-// Fields whose zero value means "the default": a file that writes
-// `method: ""` or `window: 0s` gets these too.
-var (
-	// DefaultGuard holds the Window and MinRequests of a guard that sets
-	// them to zero or not at all.
-	DefaultGuard = Guard{Window: Duration(10 * time.Second), MinRequests: 20}
-)
+// Some fields take their default when zero, whether the file leaves them
+// out or writes `method: ""` or `window: 0s`.
 
-// DefaultMethod is the method of an interface that does not set one.
+// DefaultGuard holds the Window and MinRequests of a guard that sets them to
+// zero or not at all.
+var DefaultGuard = Guard{Window: Duration(10 * time.Second), MinRequests: 20}
+
+// DefaultMethod is the method of an interface that sets none.
 const DefaultMethod = http.MethodGet
 
 // plain is Scenario without methods, so decoding into it does not call
