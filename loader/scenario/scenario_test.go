@@ -162,6 +162,10 @@ func TestInvalidFiles(t *testing.T) {
 		{"body-env-unset", []string{`:3:34: interfaces[0].body: environment variable PERFBASE_TEST_UNSET is not set`}},
 		{"business-empty", []string{`:5:21: defaults.expect.business: needs json (a path to the business code) or regex`}},
 		{"business-equals-without-json", []string{`:5:21: defaults.expect.business: equals and in need json, the path to the code`}},
+		{"business-in-only", []string{
+			`:5:21: defaults.expect.business: needs json (a path to the business code) or regex`,
+			`:5:21: defaults.expect.business: equals and in need json, the path to the code`,
+		}},
 		{"business-json-none", []string{`:5:21: defaults.expect.business: with json, set exactly one of equals, in or regex`}},
 		{"business-json-path", []string{`:5:32: defaults.expect.business.json: "a..b" is not a dotted path such as code or result.code`}},
 		{"business-json-two", []string{`:5:21: defaults.expect.business: with json, set exactly one of equals, in or regex`}},

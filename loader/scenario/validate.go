@@ -159,29 +159,36 @@ func (v *validator) expect(field string, e *Expect) {
 }
 
 func (v *validator) business(field string, b *BusinessRule) {
-	if b.JSON == "" && b.Regex == "" {
-		v.errorf(field, "needs json (a path to the business code) or regex")
-	}
 	if b.JSON != "" {
-		if slices.Contains(strings.Split(b.JSON, "."), "") {
-			v.errorf(field+".json", "%q is not a dotted path such as code or result.code", b.JSON)
+		v.businessJSON(field, b)
+	} else {
+		if b.Regex == "" {
+			v.errorf(field, "needs json (a path to the business code) or regex")
 		}
-		n := 0
-		for _, set := range []bool{b.Equals != nil, len(b.In) > 0, b.Regex != ""} {
-			if set {
-				n++
-			}
+		if b.Equals != nil || len(b.In) > 0 {
+			v.errorf(field, "equals and in need json, the path to the code")
 		}
-		if n != 1 {
-			v.errorf(field, "with json, set exactly one of equals, in or regex")
-		}
-	} else if b.Equals != nil || len(b.In) > 0 {
-		v.errorf(field, "equals and in need json, the path to the code")
 	}
 	if b.Regex != "" {
 		if _, err := regexp.Compile(b.Regex); err != nil {
 			v.errorf(field+".regex", "invalid regular expression: %v", err)
 		}
+	}
+}
+
+// businessJSON checks a rule that reads the code from a JSON body.
+func (v *validator) businessJSON(field string, b *BusinessRule) {
+	if slices.Contains(strings.Split(b.JSON, "."), "") {
+		v.errorf(field+".json", "%q is not a dotted path such as code or result.code", b.JSON)
+	}
+	n := 0
+	for _, set := range []bool{b.Equals != nil, len(b.In) > 0, b.Regex != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		v.errorf(field, "with json, set exactly one of equals, in or regex")
 	}
 }
 
