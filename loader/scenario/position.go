@@ -41,32 +41,27 @@ func placeTypeError(e Error, r *rejected, entries []entry, used map[string]bool)
 	if e.Line == 0 {
 		return e
 	}
-	pick := func(ok func(entry) bool) bool {
+	// pick blames the first entry not blamed yet whose key or value (at) is
+	// on the error's line and that ok accepts.
+	pick := func(at func(entry) position, ok func(entry) bool) bool {
 		for _, en := range entries {
-			if en.val.line == e.Line && !used[en.path] && ok(en) {
+			if p := at(en); p.line == e.Line && !used[en.path] && ok(en) {
 				used[en.path] = true
-				e.Field, e.Column = en.path, en.val.col
+				e.Field, e.Column = en.path, p.col
 				return true
 			}
 		}
 		return false
 	}
-	if e.Field != "" { // unknown field: the decoder gives its name and line only
-		for _, en := range entries {
-			p := en.path
-			if en.key.line == e.Line && !used[p] && (p == e.Field || strings.HasSuffix(p, "."+e.Field)) {
-				used[p] = true
-				e.Field, e.Column = p, en.key.col
-				return e
-			}
-		}
-		return e
-	}
-	switch {
+	key := func(en entry) position { return en.key }
+	val := func(en entry) position { return en.val }
+	switch name := e.Field; {
+	case name != "": // unknown field: the decoder gives its name and line only
+		pick(key, func(en entry) bool { return en.path == name || strings.HasSuffix(en.path, "."+name) })
 	case e.Column != 0:
-		pick(func(en entry) bool { return en.val.col == e.Column })
-	case !pick(func(en entry) bool { return en.matches(r) }):
-		pick(func(entry) bool { return true })
+		pick(val, func(en entry) bool { return en.val.col == e.Column })
+	case !pick(val, func(en entry) bool { return en.matches(r) }):
+		pick(val, func(entry) bool { return true })
 	}
 	return e
 }
