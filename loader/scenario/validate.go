@@ -14,7 +14,7 @@ import (
 
 // validator checks a decoded scenario and records every problem; it never
 // changes the scenario. There is one method per section of the file, called
-// in file order, and small rules (required, positive, ratio) that sections
+// in file order, and small rules (positive, ratio) that sections
 // share: a new key gets a line in its section, a new kind of check a rule.
 type validator struct {
 	reporter
