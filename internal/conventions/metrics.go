@@ -90,7 +90,7 @@ var Phases = []string{PhaseWarmup, PhaseSteady}
 
 // The steady-phase matcher selects the measured requests: those not labelled
 // warm-up, so that data imported without a phase label counts as steady too.
-// Baselines, rules and dashboards all select with it.
+// The analyzer, the rules, the dashboards and run records all select with it.
 const (
 	SteadyMatcherLabel = LabelPhase
 	SteadyMatcherOp    = "!="
