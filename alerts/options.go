@@ -3,7 +3,6 @@ package alerts
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -104,8 +103,6 @@ func DefaultOptions() Options {
 	}
 }
 
-var interfaceName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
 // validate reports every bad option at once.
 func (o Options) validate() error {
 	var errs []error
@@ -151,7 +148,7 @@ func (o Options) validate() error {
 	seen := map[string]bool{}
 	for i, ob := range o.Objectives {
 		f := fmt.Sprintf("Objectives[%d]", i)
-		if !interfaceName.MatchString(ob.Interface) {
+		if !conventions.ValidInterfaceName(ob.Interface) {
 			bad(f+".Interface", "%q is not a valid interface name", ob.Interface)
 		}
 		if seen[ob.Interface] {

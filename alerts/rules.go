@@ -20,10 +20,6 @@ const (
 	GroupAlerts     = "perfbase-alerts"
 )
 
-// steady selects the measured requests: warm-up is left out, as in the
-// baselines. A negative matcher also keeps series without a phase label.
-var steady = fmt.Sprintf(`%s!=%q`, c.LabelPhase, c.PhaseWarmup)
-
 // labeler returns what an annotation shows for a label: a template
 // reference in the rule file, the expected value in promtool tests.
 type labeler func(label string) string
@@ -73,7 +69,7 @@ func recordingRules(o Options) []rulefmt.Rule {
 		w := win(d)
 		outcomes, completed := c.RuleRequestsOutcomeRate(w), c.RuleRequestsRate(w)
 		rs = append(rs,
-			record(outcomes, fmt.Sprintf(`sum by (%s, %s) (rate(%s{%s}[%s]))`, li, lo, c.MetricRequestsTotal, steady, w), nil),
+			record(outcomes, fmt.Sprintf(`sum by (%s, %s) (rate(%s{%s}[%s]))`, li, lo, c.MetricRequestsTotal, c.SteadyMatcher, w), nil),
 			record(completed, fmt.Sprintf(`sum by (%s) (%s)`, li, outcomes), nil),
 			// "or 0 * completed" gives 0 rather than no series when an
 			// interface has had no failure yet.
@@ -86,8 +82,8 @@ func recordingRules(o Options) []rulefmt.Rule {
 				lo, outcomes, lo, c.OutcomeSuccess, c.OutcomeBusinessFailure), nil),
 			record(c.RuleSystemSuccessRatio(w), "1 - "+c.RuleSystemErrorRatio(w), nil),
 			record(c.RuleBusinessSuccessRatio(w), "1 - "+c.RuleBusinessErrorRatio(w), nil),
-			record(c.RuleScheduledRate(w), fmt.Sprintf(`sum by (%s) (rate(%s{%s}[%s]))`, li, c.MetricRequestsScheduled, steady, w), nil),
-			record(c.RuleDroppedRate(w), fmt.Sprintf(`sum by (%s) (rate(%s{%s}[%s]))`, li, c.MetricRequestsDropped, steady, w), nil),
+			record(c.RuleScheduledRate(w), fmt.Sprintf(`sum by (%s) (rate(%s{%s}[%s]))`, li, c.MetricRequestsScheduled, c.SteadyMatcher, w), nil),
+			record(c.RuleDroppedRate(w), fmt.Sprintf(`sum by (%s) (rate(%s{%s}[%s]))`, li, c.MetricRequestsDropped, c.SteadyMatcher, w), nil),
 			record(c.RuleDroppedRatio(w), fmt.Sprintf(`%s / (%s > 0)`, c.RuleDroppedRate(w), c.RuleScheduledRate(w)), nil),
 		)
 	}
@@ -97,7 +93,7 @@ func recordingRules(o Options) []rulefmt.Rule {
 			q := quantileOf[key]
 			rs = append(rs, record(c.RuleLatencyQuantile(w), fmt.Sprintf(
 				`histogram_quantile(%s, sum by (%s, %s) (rate(%s_bucket{%s}[%s])))`,
-				q, li, c.LabelLe, c.MetricRequestDuration, steady, w), map[string]string{c.LabelQuantile: q}))
+				q, li, c.LabelLe, c.MetricRequestDuration, c.SteadyMatcher, w), map[string]string{c.LabelQuantile: q}))
 		}
 	}
 	return rs

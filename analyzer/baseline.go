@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"time"
 
@@ -132,8 +131,6 @@ var (
 	ErrBaselineInvalid = errors.New("invalid baseline")
 )
 
-var interfaceName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-
 // Validate reports every problem of b at once.
 func (b *Baseline) Validate() error {
 	var errs []error
@@ -154,8 +151,8 @@ func (b *Baseline) Validate() error {
 	seen := map[string]bool{}
 	for i, in := range b.Interfaces {
 		at := fmt.Sprintf("interfaces[%d]", i)
-		if !interfaceName.MatchString(in.Name) {
-			bad("%s.name: %q is not a valid interface name ([a-z][a-z0-9_]*)", at, in.Name)
+		if !conventions.ValidInterfaceName(in.Name) {
+			bad("%s.name: %q is not a valid interface name (%s)", at, in.Name, conventions.InterfaceNamePattern)
 		}
 		if seen[in.Name] {
 			bad("%s.name: duplicate interface %q", at, in.Name)

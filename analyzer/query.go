@@ -83,7 +83,7 @@ type fetcher struct {
 // newFetcher builds the label selector. Steady-phase requests are those not
 // labelled warm-up, so data imported without a phase label counts too.
 func newFetcher(q backend.Querier, o Options) *fetcher {
-	m := []string{fmt.Sprintf(`%s!=%q`, c.LabelPhase, c.PhaseWarmup)}
+	m := []string{c.SteadyMatcher}
 	if o.RunID != "" {
 		m = append(m, fmt.Sprintf(`%s=%q`, c.LabelRunID, o.RunID))
 	}

@@ -120,8 +120,9 @@ func sel(pairs ...string) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-// steady leaves warm-up out, as baselines and thresholds do.
-var steadyMatcher = []string{c.LabelPhase, "!=" + c.PhaseWarmup}
+// steadyMatcher leaves warm-up out, as baselines and rules do: sel's
+// label-value pair for conventions.SteadyMatcher.
+var steadyMatcher = []string{c.SteadyMatcherLabel, c.SteadyMatcherOp + c.SteadyMatcherValue}
 
 // tooltip and legend are set explicitly: left unset, the SDK emits empty
 // enum values that the Grafana schema rejects.

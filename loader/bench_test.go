@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/perfbase/perfbase/exporter"
-	"github.com/perfbase/perfbase/internal/scenario"
 	"github.com/perfbase/perfbase/loader"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // BenchmarkRunMaxRate drives loader.Run as fast as a closed loop of users

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/perfbase/perfbase/internal/conventions"
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // classifier decides the outcome of one response of one interface.

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/perfbase/perfbase/internal/conventions"
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 func strp(s string) *string { return &s }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // countingRecorder checks from the outside that every request is counted

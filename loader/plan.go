@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // Shard selects this loader's part of a scenario run by several loaders:

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 func TestPlan(t *testing.T) {

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // Summary is the end-of-run result, written as a table and, with
@@ -128,52 +128,41 @@ func (e *engine) summary(start, end time.Time) *Summary {
 	return sum
 }
 
-// checkThresholds applies the interface's thresholds, and those under "*".
+// checkThresholds applies the interface's thresholds, those under "*"
+// included, in name order.
 func checkThresholds(s *scenario.Scenario, name string, is *InterfaceSummary) ([]ThresholdResult, bool) {
+	th := s.ThresholdsFor(name)
 	var out []ThresholdResult
-	passed := true
-	for _, key := range []string{"*", name} {
-		th, ok := s.Thresholds[key]
-		if !ok {
-			continue
+	add := func(n string, limit, actual float64, upper bool) {
+		r := ThresholdResult{Name: n, Limit: limit, Actual: actual, Operator: ">="}
+		if upper {
+			r.Operator = "<="
+			r.Passed = actual <= limit
+		} else {
+			r.Passed = actual >= limit
 		}
-		add := func(n string, limit, actual float64, upper bool) {
-			r := ThresholdResult{Name: n, Limit: limit, Actual: actual, Operator: ">="}
-			if upper {
-				r.Operator = "<="
-				r.Passed = actual <= limit
-			} else {
-				r.Passed = actual >= limit
-			}
-			// The interface's own threshold replaces the "*" one.
-			for i := range out {
-				if out[i].Name == n {
-					out = append(out[:i], out[i+1:]...)
-					break
-				}
-			}
-			out = append(out, r)
-		}
-		for _, q := range []struct {
-			n string
-			d scenario.Duration
-			v float64
-		}{{"p50", th.P50, is.LatencyP50}, {"p90", th.P90, is.LatencyP90}, {"p95", th.P95, is.LatencyP95}, {"p99", th.P99, is.LatencyP99}} {
-			if q.d > 0 {
-				add(q.n, q.d.D().Seconds(), q.v, true)
-			}
-		}
-		if th.BusinessSuccess > 0 {
-			add("business_success", th.BusinessSuccess, is.BusinessSuccessRatio, false)
-		}
-		if th.SystemSuccess > 0 {
-			add("system_success", th.SystemSuccess, is.SystemSuccessRatio, false)
-		}
-		if th.MaxDropped != nil {
-			add("max_dropped", *th.MaxDropped, is.DroppedRatio, true)
+		out = append(out, r)
+	}
+	for _, q := range []struct {
+		n string
+		d scenario.Duration
+		v float64
+	}{{"p50", th.P50, is.LatencyP50}, {"p90", th.P90, is.LatencyP90}, {"p95", th.P95, is.LatencyP95}, {"p99", th.P99, is.LatencyP99}} {
+		if q.d > 0 {
+			add(q.n, q.d.D().Seconds(), q.v, true)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if th.BusinessSuccess > 0 {
+		add("business_success", th.BusinessSuccess, is.BusinessSuccessRatio, false)
+	}
+	if th.SystemSuccess > 0 {
+		add("system_success", th.SystemSuccess, is.SystemSuccessRatio, false)
+	}
+	if th.MaxDropped != nil {
+		add("max_dropped", *th.MaxDropped, is.DroppedRatio, true)
+	}
+	slices.SortFunc(out, func(a, b ThresholdResult) int { return strings.Compare(a.Name, b.Name) })
+	passed := true
 	for _, r := range out {
 		passed = passed && r.Passed
 	}

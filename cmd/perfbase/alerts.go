@@ -8,7 +8,7 @@ import (
 	"github.com/perfbase/perfbase/alerts"
 	"github.com/perfbase/perfbase/analyzer"
 	"github.com/perfbase/perfbase/internal/conventions"
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // AlertsCmd generates Prometheus rule files and their promtool tests.
@@ -65,24 +65,14 @@ func objectives(scenarioFile, baselineFile string) ([]alerts.Objective, error) {
 		if err != nil {
 			return nil, err
 		}
-		// As when a run is judged: the "*" thresholds apply to every
+		// Merged as when a run is judged: the "*" thresholds apply to every
 		// interface, and an interface's own ones replace them field by field.
 		for _, in := range s.Interfaces {
-			ob := alerts.Objective{Interface: in.Name, Source: conventions.ObjectiveSourceScenario}
-			for _, key := range []string{"*", in.Name} {
-				th, ok := s.Thresholds[key]
-				if !ok {
-					continue
-				}
-				if th.SystemSuccess > 0 {
-					ob.SystemSuccess = th.SystemSuccess
-				}
-				if th.BusinessSuccess > 0 {
-					ob.BusinessSuccess = th.BusinessSuccess
-				}
-				if th.MaxDropped != nil {
-					ob.MaxDropped = *th.MaxDropped
-				}
+			th := s.ThresholdsFor(in.Name)
+			ob := alerts.Objective{Interface: in.Name, Source: conventions.ObjectiveSourceScenario,
+				SystemSuccess: th.SystemSuccess, BusinessSuccess: th.BusinessSuccess}
+			if th.MaxDropped != nil {
+				ob.MaxDropped = *th.MaxDropped
 			}
 			if ob.SystemSuccess == 0 && ob.BusinessSuccess == 0 && ob.MaxDropped == 0 {
 				continue

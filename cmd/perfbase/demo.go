@@ -17,9 +17,9 @@ import (
 	"github.com/perfbase/perfbase/exporter"
 	"github.com/perfbase/perfbase/internal/backend"
 	"github.com/perfbase/perfbase/internal/demotarget"
-	"github.com/perfbase/perfbase/internal/scenario"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // demoMarker marks a data dir as the demo's own, so that the demo only

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/perfbase/perfbase/exporter"
-	"github.com/perfbase/perfbase/internal/scenario"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // RunCmd drives a scenario's load and exports its metrics.

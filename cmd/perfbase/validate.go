@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 // ValidateCmd checks scenario files.

@@ -88,6 +88,17 @@ const (
 // Phases lists the phase values in a fixed order.
 var Phases = []string{PhaseWarmup, PhaseSteady}
 
+// The steady-phase matcher selects the measured requests: those not labelled
+// warm-up, so that data imported without a phase label counts as steady too.
+// The analyzer, the rules, the dashboards and run records all select with it.
+const (
+	SteadyMatcherLabel = LabelPhase
+	SteadyMatcherOp    = "!="
+	SteadyMatcherValue = PhaseWarmup
+	// SteadyMatcher is the three as one PromQL label matcher: phase!="warmup".
+	SteadyMatcher = SteadyMatcherLabel + SteadyMatcherOp + `"` + SteadyMatcherValue + `"`
+)
+
 // Failure reasons, a bounded set so that labels never carry raw error text.
 const (
 	ReasonTimeout           = "timeout"

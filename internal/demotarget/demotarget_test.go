@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perfbase/perfbase/internal/scenario"
+	"github.com/perfbase/perfbase/loader/scenario"
 )
 
 func TestServerAnswersAndDegrades(t *testing.T) {

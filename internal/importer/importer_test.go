@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/perfbase/perfbase/internal/backend"
+	"github.com/perfbase/perfbase/internal/conventions"
 	"github.com/perfbase/perfbase/internal/importer"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/internal/testservers"
@@ -97,6 +98,43 @@ func TestSanitizeInterface(t *testing.T) {
 	}
 }
 
+// TestSanitizeInterfaceIsValid runs every string of up to four characters
+// from an alphabet of awkward ones through SanitizeInterface: each result
+// must be a name that scenario files, baselines and alerts accept.
+func TestSanitizeInterfaceIsValid(t *testing.T) {
+	t.Parallel()
+	alphabet := []string{"a", "Z", "0", "9", "_", "-", " ", "/", ".", "é", "\u212a" /* Kelvin sign, lower-cases to k */, "İ", "\xff", "\n"}
+	var walk func(prefix string, depth int)
+	walk = func(prefix string, depth int) {
+		if got := importer.SanitizeInterface(prefix); !conventions.ValidInterfaceName(got) {
+			t.Errorf("SanitizeInterface(%q) = %q, not a valid interface name", prefix, got)
+		}
+		if depth == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(prefix+c, depth-1)
+		}
+	}
+	walk("", 4)
+}
+
+func FuzzSanitizeInterface(f *testing.F) {
+	for _, s := range []string{"GET /api/Balance (v2)", "42 things", "___", "ÄÖÜ login", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := importer.SanitizeInterface(s)
+		if !conventions.ValidInterfaceName(got) {
+			t.Fatalf("SanitizeInterface(%q) = %q, not a valid interface name", s, got)
+		}
+		// A valid name from a map rule is used as it is.
+		if r, err := importer.ParseMapRule("x=" + got); err != nil || r.Interface != got {
+			t.Fatalf("ParseMapRule refuses the sanitised name %q: %v", got, err)
+		}
+	})
+}
+
 func TestJTLClassification(t *testing.T) {
 	t.Parallel()
 	in := jtlHeader +
@@ -164,6 +202,12 @@ not json
 	}
 	if _, err := importer.ParseMapRule("a=Bad-Name"); err == nil {
 		t.Error("bad interface name accepted")
+	}
+	// Valid names that sanitising would change are valid all the same.
+	for _, name := range []string{"a__b", "a_"} {
+		if r, err := importer.ParseMapRule("x=" + name); err != nil || r.Interface != name {
+			t.Errorf("ParseMapRule(x=%s) = %+v, %v; want the name as written", name, r, err)
+		}
 	}
 }
 

@@ -51,8 +51,8 @@ type Reader interface {
 
 var nonName = regexp.MustCompile(`[^a-z0-9]+`)
 
-// SanitizeInterface turns a JMeter label or URL path into an interface
-// name matching [a-z][a-z0-9_]*: lower-case it, replace every run of other
+// SanitizeInterface turns a JMeter label or URL path into a valid interface
+// name (conventions.ValidInterfaceName): lower-case it, replace every run of other
 // characters with one "_", trim "_" at both ends, prefix "i_" when it starts
 // with a digit, and use "unnamed" when nothing is left.
 // "GET /api/Balance (v2)" becomes "get_api_balance_v2".
@@ -75,7 +75,8 @@ type MapRule struct {
 }
 
 // ParseMapRule reads "REGEX=interface". The interface must already be a
-// valid name; the regex is unanchored (use ^...$ to anchor it).
+// valid name (conventions.ValidInterfaceName), which it is used as
+// unchanged; the regex is unanchored (use ^...$ to anchor it).
 func ParseMapRule(s string) (MapRule, error) {
 	i := strings.LastIndex(s, "=")
 	if i <= 0 || i == len(s)-1 {
@@ -86,8 +87,8 @@ func ParseMapRule(s string) (MapRule, error) {
 		return MapRule{}, fmt.Errorf("map rule %q: %w", s, err)
 	}
 	name := s[i+1:]
-	if SanitizeInterface(name) != name {
-		return MapRule{}, fmt.Errorf("map rule %q: interface %q must match [a-z][a-z0-9_]*", s, name)
+	if !conventions.ValidInterfaceName(name) {
+		return MapRule{}, fmt.Errorf("map rule %q: interface %q must match %s", s, name, conventions.InterfaceNamePattern)
 	}
 	return MapRule{Pattern: re, Interface: name}, nil
 }

@@ -29,7 +29,7 @@ type SnapshotExprs struct {
 // SnapshotQueries returns the queries for the run-shard the matchers
 // select: the run's run_id, and its shard when it was split.
 func SnapshotQueries(matchers ...*labels.Matcher) SnapshotExprs {
-	ms := []string{fmt.Sprintf("%s!=%q", c.LabelPhase, c.PhaseWarmup)}
+	ms := []string{c.SteadyMatcher}
 	for _, m := range matchers {
 		if m != nil {
 			ms = append(ms, m.String())

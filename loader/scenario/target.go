@@ -7,22 +7,22 @@ import (
 	"strings"
 )
 
-// parseTarget checks the base URL every interface path is relative to.
-func parseTarget(target string) (*url.URL, error) {
+// checkTarget checks the base URL every interface path is relative to.
+func checkTarget(target string) error {
 	u, err := url.Parse(target)
 	if err != nil {
-		return nil, errors.New("is not a URL")
+		return errors.New("is not a URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("scheme must be http or https, not %q", u.Scheme)
+		return fmt.Errorf("scheme must be http or https, not %q", u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, errors.New("has no host, e.g. http://127.0.0.1:8080")
+		return errors.New("has no host, e.g. http://127.0.0.1:8080")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("must not have a query or fragment; put them in interface paths")
+		return errors.New("must not have a query or fragment; put them in interface paths")
 	}
-	return u, nil
+	return nil
 }
 
 // URL joins the target and an interface path.

@@ -15,14 +15,8 @@ const (
 	ModeConcentrated = "concentrated"
 )
 
-// Defaults applied before decoding; a scenario's own values override them.
-const (
-	DefaultTimeout     = 5 * time.Second
-	DefaultMethod      = "GET"
-	DefaultMaxInFlight = 10000
-	DefaultLateness    = 100 * time.Millisecond
-	DefaultMaxBody     = 64 << 10
-)
+// ThresholdsAll is the key of the thresholds that apply to every interface.
+const ThresholdsAll = "*"
 
 // Scenario is one load test: what to call and how hard.
 type Scenario struct {
@@ -40,7 +34,8 @@ type Scenario struct {
 	File string `yaml:"-"`
 }
 
-// Defaults apply to every interface that does not set its own.
+// Defaults apply to every interface that does not set its own. A file
+// without some of them has those of DefaultDefaults.
 type Defaults struct {
 	// Timeout of one request, connection included.
 	Timeout Duration `yaml:"timeout"`
@@ -65,13 +60,18 @@ type Defaults struct {
 // Interface is one named business interface.
 type Interface struct {
 	// Name is the value of the interface label: [a-z][a-z0-9_]*, unique.
-	Name    string            `yaml:"name"`
-	Method  string            `yaml:"method"`
-	Path    string            `yaml:"path"`
+	Name string `yaml:"name"`
+	// Method is upper case once parsed; DefaultMethod when not set.
+	Method string `yaml:"method"`
+	// Path is relative to the scenario's target and starts with /.
+	Path string `yaml:"path"`
+	// Headers, Timeout and Expect are the interface's own merged with, or
+	// else taken from, the defaults block once parsed.
 	Headers map[string]string `yaml:"headers"`
-	Body    string            `yaml:"body"`
-	Timeout Duration          `yaml:"timeout"`
-	Expect  *Expect           `yaml:"expect"`
+	// Body is sent as is, after ${NAME} expansion.
+	Body    string   `yaml:"body"`
+	Timeout Duration `yaml:"timeout"`
+	Expect  *Expect  `yaml:"expect"`
 }
 
 // Expect says what a successful response looks like.
@@ -131,9 +131,11 @@ type Threshold struct {
 type Guard struct {
 	// MinSystemSuccess is the lowest system success ratio over Window, all
 	// interfaces together, before the run is aborted.
-	MinSystemSuccess float64  `yaml:"min_system_success"`
-	Window           Duration `yaml:"window"`
-	// MinRequests in the window before the guard judges; default 20.
+	MinSystemSuccess float64 `yaml:"min_system_success"`
+	// Window is DefaultGuard's when zero.
+	Window Duration `yaml:"window"`
+	// MinRequests in the window before the guard judges; DefaultGuard's
+	// when zero.
 	MinRequests int `yaml:"min_requests"`
 }
 
