@@ -54,7 +54,9 @@ func BenchmarkAnalysis1000x12(b *testing.B) {
 				ir.Metrics[metricKey(r)] = r
 			}
 			for _, m := range changePointMetrics {
-				ir.ChangePoints = append(ir.ChangePoints, findChangePoints(days[name], m, o.MinSegment, o.LatencyTolerance)...)
+				cps, trends := findChanges(days[name], m, o.MinSegment, o.LatencyTolerance)
+				ir.ChangePoints = append(ir.ChangePoints, cps...)
+				ir.Trends = append(ir.Trends, trends...)
 			}
 			rep.Interfaces = append(rep.Interfaces, ir)
 		}

@@ -1,0 +1,313 @@
+package analyzer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perfbase/perfbase/analyzer/synth"
+	c "github.com/perfbase/perfbase/internal/conventions"
+)
+
+// The change-point suite generates six months of daily values per
+// interface (analyzer/synth and the sampling noise of sampledDays) in
+// scenarios real latency series have and textbook segmentation gets
+// wrong: autocorrelated day-to-day noise, long runs of tied values,
+// strong weekly and month-end seasonality, and slow creeps. Every
+// scenario runs both the current method (findChanges) and the method
+// perfbase used before (legacyChangePoints) on the same histories, so
+// docs/analyzer.md can show both:
+//
+//	go test ./analyzer -run TestChangePointSuite -v
+
+// changeMethod is a change-point search as BuildReport calls it.
+type changeMethod func(days []Day, metric, minSeg int, tol float64) ([]ChangePoint, []Trend)
+
+func legacyMethod(days []Day, metric, minSeg int, tol float64) ([]ChangePoint, []Trend) {
+	return legacyChangePoints(days, metric, minSeg, tol), nil
+}
+
+// cpScenario is one kind of generated history.
+type cpScenario struct {
+	name string
+	// phi is the range of the AR(1) coefficient of the day-to-day noise.
+	phi [2]float64
+	// ties rounds latencies to a grid 1.5 to 3 times their daily noise,
+	// so that many consecutive days read exactly the same.
+	ties bool
+	// seasonal makes the weekend 20-40% lighter and the last three days
+	// of each month 10-30% slower.
+	seasonal bool
+	// change is "" (a control with one awful day), "step" (a latency step
+	// of 2 to 6 tolerances or a success dip of 3 to 20 tolerances) or
+	// "creep" (latency rising 20-60% over 6 to 21 weeks).
+	change string
+}
+
+var cpScenarios = []cpScenario{
+	{name: "control, independent days", phi: [2]float64{0, 0}},
+	{name: "control, AR(1) 0.5-0.9", phi: [2]float64{0.5, 0.9}},
+	{name: "control, ties", phi: [2]float64{0, 0.9}, ties: true},
+	{name: "control, seasonal", phi: [2]float64{0, 0.9}, seasonal: true},
+	{name: "step, independent days", phi: [2]float64{0, 0}, change: "step"},
+	{name: "step, AR(1) 0.5-0.9", phi: [2]float64{0.5, 0.9}, change: "step"},
+	{name: "step, ties", phi: [2]float64{0, 0.9}, ties: true, change: "step"},
+	{name: "step, seasonal", phi: [2]float64{0, 0.9}, seasonal: true, change: "step"},
+	{name: "creep, independent days", phi: [2]float64{0, 0}, change: "creep"},
+	{name: "creep, AR(1) 0.5-0.9", phi: [2]float64{0.5, 0.9}, change: "creep"},
+}
+
+// cpTally scores one method on one scenario.
+type cpTally struct {
+	series int
+	// controls: series with any change point or trend, and their count
+	falseSeries, falseCPs, falseTrends int
+	// steps: found within 3 days on the right metric; other change points
+	found, extraCPs int
+	// creeps: reported as a trend on p50 or p99, the relative error of its
+	// slope, and creeps reported only as change points
+	trends   int
+	slopeErr []float64
+	asSteps  int
+	// ties: share of consecutive days with equal p50
+	tiedPairs, pairs int
+	notes            []string
+}
+
+// cpHistory generates one trial of sc: the days as read and the truth.
+type cpHistory struct {
+	days   []Day
+	kind   synth.ChangeKind
+	at     time.Time
+	change synth.Change
+	bad    time.Time
+}
+
+func genHistory(sc cpScenario, seed uint64) cpHistory {
+	rng := rand.New(rand.NewPCG(seed, 17))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 6, 0)
+	cfg := synth.Config{Start: start, End: end, Seed: seed,
+		Weekly: 0.1 + rng.Float64()*0.15, MissingDays: rng.Float64() * 0.1, DayNoise: 0.03 + rng.Float64()*0.05,
+		DayNoiseAR: sc.phi[0] + rng.Float64()*(sc.phi[1]-sc.phi[0])}
+	if sc.seasonal {
+		cfg.Weekly, cfg.MonthEnd = 0.2+rng.Float64()*0.2, 0.1+rng.Float64()*0.2
+	}
+	in := randomInterface(rng, "if")
+	h := cpHistory{}
+	switch sc.change {
+	case "step":
+		h.kind = accuracyKinds[[]int{0, 2, 3}[seed%3]]
+		h.at = start.AddDate(0, 0, 30+rng.IntN(120))
+		h.change = randomChange(rng, h.kind, h.at)
+		h.change.Ramp = 0
+		in.Changes = []synth.Change{h.change}
+	case "creep":
+		h.kind = synth.LatencyCreep
+		h.at = start.AddDate(0, 0, 20+rng.IntN(80))
+		h.change = synth.Change{Kind: synth.LatencyCreep, At: h.at, Size: 0.2 + rng.Float64()*0.4,
+			Ramp: time.Duration(42+rng.IntN(106)) * 24 * time.Hour}
+		in.Changes = []synth.Change{h.change}
+	default:
+		h.bad = start.AddDate(0, 0, 20+rng.IntN(140))
+		if seed%2 == 0 {
+			in.Changes = []synth.Change{{Kind: synth.LatencyStep, At: h.bad, Until: h.bad.AddDate(0, 0, 1), Size: 2}}
+		} else {
+			in.Changes = []synth.Change{{Kind: synth.BusinessDip, At: h.bad, Until: h.bad.AddDate(0, 0, 1), Size: 0.05}}
+		}
+	}
+	cfg.Interfaces = []synth.Interface{in}
+	h.days = sampledDays(rng, cfg.Days()[in.Name])
+	if sc.ties {
+		quantize(h.days, (1.5+rng.Float64()*1.5)*cfg.DayNoise)
+	}
+	return h
+}
+
+// quantize rounds each latency quantile to a grid of rel times its median
+// level, as coarse recording does.
+func quantize(days []Day, rel float64) {
+	for _, q := range quantiles {
+		var vs []float64
+		for _, d := range days {
+			vs = append(vs, d.Values[q.idx])
+		}
+		step := median(vs) * rel
+		for i := range days {
+			days[i].Values[q.idx] = math.Max(step, math.Round(days[i].Values[q.idx]/step)*step)
+		}
+	}
+}
+
+// score runs method on h and adds the outcome to t.
+func (t *cpTally) score(sc cpScenario, seed uint64, h cpHistory, method changeMethod, tolScale float64) {
+	o := DefaultOptions()
+	var cps []ChangePoint
+	var trends []Trend
+	for _, m := range changePointMetrics {
+		tol := o.LatencyTolerance
+		if m == mBusiness || m == mSystem {
+			tol = o.SuccessTolerance
+		}
+		cp, tr := method(h.days, m, o.MinSegment, tol*tolScale)
+		cps, trends = append(cps, cp...), append(trends, tr...)
+	}
+	t.series++
+	for i := 1; i < len(h.days); i++ {
+		t.pairs++
+		if h.days[i].Values[mP50] == h.days[i-1].Values[mP50] {
+			t.tiedPairs++
+		}
+	}
+	note := func(format string, a ...any) {
+		if len(t.notes) < 6 {
+			t.notes = append(t.notes, fmt.Sprintf("seed %d: ", seed)+fmt.Sprintf(format, a...))
+		}
+	}
+	switch sc.change {
+	case "":
+		t.falseCPs += len(cps)
+		t.falseTrends += len(trends)
+		if len(cps)+len(trends) > 0 {
+			t.falseSeries++
+			note("control (awful day %s): %v %v", h.bad.Format(time.DateOnly), cps, trends)
+		}
+	case "step":
+		want := map[synth.ChangeKind]string{synth.LatencyStep: c.BaselineLatencyP50 + c.BaselineLatencyP99,
+			synth.BusinessDip: c.BaselineBusinessSuccess, synth.SystemDip: c.BaselineSystemSuccess}[h.kind]
+		hit := false
+		for _, cp := range cps {
+			d, _ := time.Parse(time.DateOnly, cp.Date)
+			if strings.Contains(want, cp.Metric) && math.Abs(d.Sub(h.at).Hours()) <= 72 {
+				hit = true
+			} else {
+				t.extraCPs++
+			}
+		}
+		if hit {
+			t.found++
+		} else {
+			note("%s %+.3f at %s missed: %v %v", h.kind, h.change.Size, h.at.Format(time.DateOnly), cps, trends)
+		}
+	case "creep":
+		// the true slope per 30 days, compounded as Trend reports it
+		days := h.change.Ramp.Hours() / 24
+		truth := math.Exp(math.Log1p(h.change.Size)*30/days) - 1
+		best := math.Inf(1)
+		for _, tr := range trends {
+			if tr.Metric != c.BaselineLatencyP50 && tr.Metric != c.BaselineLatencyP99 || tr.Change <= 0 {
+				continue
+			}
+			best = math.Min(best, math.Abs(tr.SlopePer30d/truth-1))
+		}
+		if !math.IsInf(best, 1) {
+			t.trends++
+			t.slopeErr = append(t.slopeErr, best)
+		} else {
+			if len(cps) > 0 {
+				t.asSteps++
+			}
+			note("creep %+.2f over %.0f days from %s missed: %v %v", h.change.Size, days, h.at.Format(time.DateOnly), cps, trends)
+		}
+	}
+}
+
+func (t *cpTally) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d series", t.series)
+	if t.pairs > 0 && t.tiedPairs*10 > t.pairs {
+		fmt.Fprintf(&b, " (%.0f%% of consecutive p50 days tied)", 100*float64(t.tiedPairs)/float64(t.pairs))
+	}
+	switch {
+	case t.found > 0 || t.extraCPs > 0:
+		fmt.Fprintf(&b, ": found within 3 days %d (%.1f%%), other change points %d", t.found, pctOf(t.found, t.series), t.extraCPs)
+	case len(t.slopeErr) > 0 || t.asSteps > 0:
+		slices.Sort(t.slopeErr)
+		fmt.Fprintf(&b, ": as trends %d (%.1f%%), median slope error %.0f%%, only as change points %d", t.trends, pctOf(t.trends, t.series), 100*medianOr0(t.slopeErr), t.asSteps)
+	default:
+		fmt.Fprintf(&b, ": with a false change %d (%.1f%%), change points %d, trends %d", t.falseSeries, pctOf(t.falseSeries, t.series), t.falseCPs, t.falseTrends)
+	}
+	return b.String()
+}
+
+func pctOf(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+
+func medianOr0(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return median(v)
+}
+
+// suiteTrials is the number of histories per scenario.
+func suiteTrials() int {
+	if raceEnabled || testing.Short() {
+		return 50
+	}
+	return 200
+}
+
+// TestChangePointSuite measures both methods on every scenario and holds
+// the current one to its targets: on controls at most one series in 50
+// with a false change, steps of two tolerances or more found within 3
+// days in 95% of series, creeps reported as trends with their slope.
+func TestChangePointSuite(t *testing.T) {
+	t.Parallel()
+	n := suiteTrials()
+	for si, sc := range cpScenarios {
+		var cur, old, curNoTol, oldNoTol cpTally
+		for s := range n {
+			seed := uint64(si*10000 + s + 1)
+			h := genHistory(sc, seed)
+			cur.score(sc, seed, h, findChanges, 1)
+			old.score(sc, seed, h, legacyMethod, 1)
+			if sc.change == "" {
+				curNoTol.score(sc, seed, h, findChanges, 1e-9)
+				oldNoTol.score(sc, seed, h, legacyMethod, 1e-9)
+			}
+		}
+		t.Logf("%-26s current: %s", sc.name, &cur)
+		t.Logf("%-26s legacy:  %s", sc.name, &old)
+		if sc.change == "" {
+			t.Logf("%-26s current, tolerance 0: %s", sc.name, &curNoTol)
+			t.Logf("%-26s legacy, tolerance 0:  %s", sc.name, &oldNoTol)
+		}
+		for _, m := range cur.notes {
+			t.Logf("    %s", m)
+		}
+		switch sc.change {
+		case "":
+			if cur.falseSeries*50 > cur.series {
+				t.Errorf("%s: %d of %d series with a false change, want at most 1 in 50", sc.name, cur.falseSeries, cur.series)
+			}
+			if curNoTol.falseSeries*20 > curNoTol.series {
+				t.Errorf("%s, tolerance 0: %d of %d series with a false change, want at most 1 in 20", sc.name, curNoTol.falseSeries, curNoTol.series)
+			}
+		case "step":
+			if cur.found*100 < 95*cur.series {
+				t.Errorf("%s: %d of %d steps found within 3 days, want 95%%", sc.name, cur.found, cur.series)
+			}
+		case "creep":
+			if want := creepTarget(sc); cur.trends*100 < want*cur.series {
+				t.Errorf("%s: %d of %d creeps reported as trends, want %d%%", sc.name, cur.trends, cur.series, want)
+			}
+			if m := medianOr0(cur.slopeErr); m > 0.25 {
+				t.Errorf("%s: median slope error %.0f%%, want at most 25%%", sc.name, 100*m)
+			}
+		}
+	}
+}
+
+// creepTarget is the share of creeps to report as trends: a slow creep
+// under strongly autocorrelated noise is partly indistinguishable from
+// the noise's own wander.
+func creepTarget(sc cpScenario) int {
+	if sc.phi[1] > 0 {
+		return 75
+	}
+	return 95
+}

@@ -1,0 +1,54 @@
+package analyzer
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/perfbase/perfbase/analyzer/synth"
+)
+
+// BenchmarkChangePoints1000x365 measures the change-point and trend
+// search of a report over 1,000 interfaces x 365 days: four daily series
+// each (p50, p99, business and system success), a tenth of them with a
+// step and a tenth with a creep, half with autocorrelated noise.
+func BenchmarkChangePoints1000x365(b *testing.B) {
+	const n = 1000
+	o := DefaultOptions()
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	all := make([][]Day, 0, n)
+	for i := range n {
+		cfg := synth.Config{Start: start, End: start.AddDate(1, 0, 0), Seed: uint64(i + 1), Weekly: 0.15, MissingDays: 0.05, DayNoise: 0.05}
+		in := randomInterface(rng, fmt.Sprintf("if_%04d", i))
+		switch i % 10 {
+		case 0:
+			in.Changes = []synth.Change{{Kind: synth.LatencyStep, At: start.AddDate(0, 0, 30+rng.IntN(300)), Size: 0.3}}
+		case 1:
+			in.Changes = []synth.Change{{Kind: synth.LatencyCreep, At: start.AddDate(0, 0, 30+rng.IntN(200)), Size: 0.4, Ramp: 90 * 24 * time.Hour}}
+		}
+		cfg.Interfaces = []synth.Interface{in}
+		all = append(all, sampledDays(rng, cfg.Days()[in.Name]))
+	}
+	b.Run("method=ar1-gls", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			for _, days := range all {
+				for _, m := range changePointMetrics {
+					findChanges(days, m, o.MinSegment, o.LatencyTolerance)
+				}
+			}
+		}
+	})
+	b.Run("method=legacy", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			for _, days := range all {
+				for _, m := range changePointMetrics {
+					legacyChangePoints(days, m, o.MinSegment, o.LatencyTolerance)
+				}
+			}
+		}
+	})
+}
