@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -310,4 +311,138 @@ func creepTarget(sc cpScenario) int {
 		return 75
 	}
 	return 95
+}
+
+// monthlyTally scores change dates across successive monthly reports.
+type monthlyTally struct {
+	// tracked: (change, metric) pairs listed by at least one report;
+	// moved: those given more than one date.
+	tracked, moved int
+	// eligible: changes with minSeg days after them before the end of
+	// some report month; prompt: listed by the first such report.
+	eligible, prompt int
+	notes            []string
+}
+
+// runMonthly generates one year with two changes and builds the change
+// points of the twelve monthly reports from the same daily values, each
+// over the trend window a report searches (TrendMonths ending with the
+// report month).
+func runMonthly(seed uint64, phi [2]float64, method changeMethod, t *monthlyTally) {
+	rng := rand.New(rand.NewPCG(seed, 23))
+	o := DefaultOptions()
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg := synth.Config{Start: start, End: start.AddDate(1, 0, 0), Seed: seed,
+		Weekly: 0.1 + rng.Float64()*0.15, MissingDays: rng.Float64() * 0.1, DayNoise: 0.03 + rng.Float64()*0.05,
+		DayNoiseAR: phi[0] + rng.Float64()*(phi[1]-phi[0])}
+	in := randomInterface(rng, "if")
+	type truth struct {
+		kind synth.ChangeKind
+		at   time.Time
+	}
+	var truths []truth
+	for i := range 2 {
+		kind := accuracyKinds[[]int{0, 2, 3}[rng.IntN(3)]]
+		at := start.AddDate(0, 0, 40+150*i+rng.IntN(120))
+		ch := randomChange(rng, kind, at)
+		ch.Ramp = 0
+		in.Changes = append(in.Changes, ch)
+		truths = append(truths, truth{kind, at})
+	}
+	cfg.Interfaces = []synth.Interface{in}
+	days := sampledDays(rng, cfg.Days()[in.Name])
+	metrics := map[synth.ChangeKind][]int{synth.LatencyStep: {mP50, mP99}, synth.BusinessDip: {mBusiness}, synth.SystemDip: {mSystem}}
+	dates := map[[2]int]map[string]bool{} // (truth, metric) -> dates given
+	first := make([]bool, len(truths))
+	firstSeen := make([]bool, len(truths))
+	for m := (Month{2025, time.January}); !(Month{2025, time.December}).Before(m); m = m.Add(1) {
+		from, end := m.Add(-(o.TrendMonths - 1)).Start(time.UTC), m.End(time.UTC)
+		var window []Day
+		for _, d := range days {
+			if !d.Date.Before(from) && d.Date.Before(end) {
+				window = append(window, d)
+			}
+		}
+		for i, tr := range truths {
+			// eligible once minSeg days at the new level are in the window
+			ready := !tr.at.AddDate(0, 0, o.MinSegment).After(end) && tr.at.After(from.AddDate(0, 0, o.MinSegment))
+			listed := false
+			for _, metric := range metrics[tr.kind] {
+				tol := o.LatencyTolerance
+				if metric == mBusiness || metric == mSystem {
+					tol = o.SuccessTolerance
+				}
+				cps, _ := method(window, metric, o.MinSegment, tol)
+				for _, cp := range cps {
+					d, _ := time.Parse(time.DateOnly, cp.Date)
+					if math.Abs(d.Sub(tr.at).Hours()) > 7*24 {
+						continue
+					}
+					listed = true
+					key := [2]int{i, metric}
+					if dates[key] == nil {
+						dates[key] = map[string]bool{}
+					}
+					dates[key][cp.Date] = true
+				}
+			}
+			if ready && !firstSeen[i] {
+				firstSeen[i], first[i] = true, listed
+			}
+		}
+	}
+	for key, ds := range dates {
+		t.tracked++
+		if len(ds) > 1 {
+			t.moved++
+			if len(t.notes) < 6 {
+				t.notes = append(t.notes, fmt.Sprintf("seed %d: %s at %s, %s given %v", seed, truths[key[0]].kind,
+					truths[key[0]].at.Format(time.DateOnly), c.BaselineMetrics[key[1]], slices.Sorted(maps.Keys(ds))))
+			}
+		}
+	}
+	for i := range truths {
+		if firstSeen[i] {
+			t.eligible++
+			if first[i] {
+				t.prompt++
+			}
+		}
+	}
+}
+
+// TestChangePointDatesAreStable: successive monthly reports over one
+// history give each change the same date, and list it in the first
+// report whose month ends at least MinSegment days after it. A date may
+// still move once when the first report saw only a week after the
+// change and the following weeks say otherwise.
+func TestChangePointDatesAreStable(t *testing.T) {
+	t.Parallel()
+	n := suiteTrials() / 2
+	for _, tc := range []struct {
+		name string
+		phi  [2]float64
+	}{{"independent days", [2]float64{0, 0}}, {"AR(1) 0.5-0.9", [2]float64{0.5, 0.9}}} {
+		var cur, old monthlyTally
+		for s := range n {
+			runMonthly(uint64(s+1), tc.phi, findChanges, &cur)
+			runMonthly(uint64(s+1), tc.phi, legacyMethod, &old)
+		}
+		for _, x := range []struct {
+			name string
+			t    *monthlyTally
+		}{{"current", &cur}, {"legacy", &old}} {
+			t.Logf("%-16s %-7s: %d of %d changes given more than one date; %d of %d listed by the first report that could",
+				tc.name, x.name, x.t.moved, x.t.tracked, x.t.prompt, x.t.eligible)
+		}
+		for _, m := range cur.notes {
+			t.Logf("    %s", m)
+		}
+		if cur.moved*100 > 3*cur.tracked {
+			t.Errorf("%s: %d of %d changes given more than one date, want at most 3%%", tc.name, cur.moved, cur.tracked)
+		}
+		if cur.prompt*100 < 90*cur.eligible {
+			t.Errorf("%s: %d of %d changes listed by the first report that could, want 90%%", tc.name, cur.prompt, cur.eligible)
+		}
+	}
 }

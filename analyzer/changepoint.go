@@ -289,32 +289,47 @@ func residuals(x []float64, chs []change) ([]float64, []int) {
 	return r, piece
 }
 
-// refineSteps moves each step to the strongest step within minSeg days
-// of it, judged on a window of 2*minSeg days either side (bounded by the
-// neighbouring changes), until it stays put. The date then depends only
-// on those days, not on where the report's months begin or end.
+// refineSteps moves each step to the strongest step within 2*minSeg days
+// of where the segmentation put it, judged on a window of 2*minSeg days
+// either side (bounded by the neighbouring changes). The date then
+// depends only on those days, not on where the report's months begin or
+// end, nor on the estimate it started from.
+//
+// A step near either end of the series (within 2*minSeg days) is marked
+// pinned, and not reported, when a step between it and the end (with
+// fewer than minSeg days on that side) would be stronger: the change is
+// most likely there, too near the end to be dated yet, and the step was
+// held off it by the minimum segment. The next report dates it.
 func refineSteps(g *glsSeries, chs []change, minSeg int) {
 	n := len(g.x)
 	w := 2 * minSeg
+	local := func(lo, hi, j int) float64 {
+		return g.fit(g.seg(max(lo, j-w), min(hi, j+w)), j-1, j).stat
+	}
 	for i := range chs {
 		if !chs[i].isStep() {
 			continue
 		}
 		lo, hi := bounds(chs, i, n)
-		k := chs[i].e
-		for range 20 {
-			best, bestStat := k, -1.0
-			for j := max(lo+minSeg, k-minSeg); j <= min(hi-minSeg, k+minSeg); j++ {
-				if st := g.fit(g.seg(max(lo, j-w), min(hi, j+w)), j-1, j).stat; st > bestStat {
-					best, bestStat = j, st
-				}
+		k0, k := chs[i].e, chs[i].e
+		bestStat := -1.0
+		for j := max(lo+minSeg, k0-w); j <= min(hi-minSeg, k0+w); j++ {
+			if st := local(lo, hi, j); st > bestStat {
+				k, bestStat = j, st
 			}
-			if best == k {
-				break
-			}
-			k = best
 		}
 		chs[i].s, chs[i].e = k-1, k
+		st := local(lo, hi, k)
+		if lo == 0 {
+			for j := 1; j < min(k, w); j++ {
+				chs[i].pinned = chs[i].pinned || local(lo, hi, j) > st
+			}
+		}
+		if hi == n {
+			for j := max(k+1, n-w+1); j < n; j++ {
+				chs[i].pinned = chs[i].pinned || local(lo, hi, j) > st
+			}
+		}
 	}
 }
 
@@ -328,6 +343,9 @@ func (cs *cpSeries) report(g *glsSeries, chs []change, tol float64) ([]ChangePoi
 	for i, ch := range chs {
 		lo, hi := bounds(chs, i, n)
 		if ch.isStep() {
+			if ch.pinned {
+				continue
+			}
 			before, after := mean(cs.orig[lo:ch.e]), mean(cs.orig[ch.e:hi])
 			if change := relChange(cs.metric, before, after); math.Abs(change) >= tol {
 				cps = append(cps, ChangePoint{Metric: key, Date: cs.dates[ch.e].Format(time.DateOnly),

@@ -42,6 +42,8 @@ func newGLSSeries(x []float64, phi, sigma float64) *glsSeries {
 type change struct {
 	a, b, s, e        int
 	stat, size, level float64
+	// pinned: a step held at the edge of the series (see refineSteps).
+	pinned bool
 }
 
 // seg holds the inner products of the constant with itself and with x
