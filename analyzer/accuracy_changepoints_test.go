@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -443,6 +444,93 @@ func TestChangePointDatesAreStable(t *testing.T) {
 		}
 		if cur.prompt*100 < 90*cur.eligible {
 			t.Errorf("%s: %d of %d changes listed by the first report that could, want 90%%", tc.name, cur.prompt, cur.eligible)
+		}
+	}
+}
+
+// TestMonthlyReportsKeepChangeDates writes seven months of nightly runs
+// into the embedded store and builds the report of each month from March
+// to July through BuildReport, as a monthly job would: every report that
+// lists a change gives it the same date, the first report whose month
+// ends a week after a change lists it, and the steady interface has none.
+// (TestChangePointDatesAreStable measures the same on many histories.)
+func TestMonthlyReportsKeepChangeDates(t *testing.T) {
+	t.Parallel()
+	if raceEnabled {
+		t.Skip("five reports over seven months of the embedded store; TestChangePointDatesAreStable covers the logic under -race")
+	}
+	start := Month{2025, time.January}
+	stepAt := time.Date(2025, 4, 17, 0, 0, 0, 0, time.UTC)
+	dipAt := time.Date(2025, 6, 9, 0, 0, 0, 0, time.UTC)
+	cfg := synth.Config{
+		Start: start.Start(time.UTC), End: Month{2025, time.July}.End(time.UTC), Seed: 31,
+		Weekly: 0.15, MissingDays: 0.05, DayNoise: 0.05, DayNoiseAR: 0.7, RunDuration: 5 * time.Minute,
+		Interfaces: []synth.Interface{
+			{Name: "steady", RPS: 20, Median: 40 * time.Millisecond, Sigma: 0.5, BusinessFailure: 0.01, SystemFailure: 0.001},
+			{Name: "slower", RPS: 15, Median: 90 * time.Millisecond, Sigma: 0.5, BusinessFailure: 0.01, SystemFailure: 0.001,
+				Changes: []synth.Change{{Kind: synth.LatencyStep, At: stepAt, Size: 0.3}}},
+			{Name: "failing", RPS: 15, Median: 60 * time.Millisecond, Sigma: 0.4, BusinessFailure: 0.005, SystemFailure: 0.001,
+				Changes: []synth.Change{{Kind: synth.BusinessDip, At: dipAt, Size: 0.01}}},
+		},
+	}
+	db := openStore(t, cfg)
+	o := fixedOptions()
+	// throughput is not judged here: a coarse resolution keeps the
+	// sub-daily queries cheap
+	o.TrendMonths, o.Resolution = 4, 15*time.Minute
+	type want struct {
+		iface, metric string
+		at            time.Time
+	}
+	wants := []want{
+		{"slower", c.BaselineLatencyP50, stepAt}, {"slower", c.BaselineLatencyP99, stepAt},
+		{"failing", c.BaselineBusinessSuccess, dipAt},
+	}
+	dates := map[want][]string{}
+	for m := (Month{2025, time.March}); !(Month{2025, time.July}).Before(m); m = m.Add(1) {
+		ctx, cancel := context.WithTimeout(context.Background(), testQueryTimeout)
+		rep, err := BuildReport(ctx, db.Querier(), o, BaselineOptions{}, m)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range rep.Interfaces {
+			if in.Name == "steady" && len(in.ChangePoints)+len(in.Trends) > 0 {
+				t.Errorf("%s: steady has changes: %+v %+v", m, in.ChangePoints, in.Trends)
+			}
+			for _, w := range wants {
+				if w.iface != in.Name {
+					continue
+				}
+				listed := false
+				for _, cp := range in.ChangePoints {
+					d, _ := time.Parse(time.DateOnly, cp.Date)
+					if cp.Metric == w.metric && math.Abs(d.Sub(w.at).Hours()) <= 3*24 {
+						dates[w] = append(dates[w], cp.Date)
+						listed = true
+					}
+				}
+				// the first report whose month ends MinSegment days after
+				// the change must list it
+				firstDue := !w.at.AddDate(0, 0, o.MinSegment).After(m.End(time.UTC)) &&
+					w.at.AddDate(0, 0, o.MinSegment).After(m.Start(time.UTC))
+				if firstDue && !listed {
+					t.Errorf("%s: the %s change of %s on %s is not listed: %+v", m, w.metric, w.iface, w.at.Format(time.DateOnly), in.ChangePoints)
+				}
+			}
+		}
+	}
+	for _, w := range wants {
+		ds := dates[w]
+		t.Logf("%s %s (changed %s): %v", w.iface, w.metric, w.at.Format(time.DateOnly), ds)
+		if len(ds) < 2 {
+			t.Errorf("%s %s: listed by %d reports, want several", w.iface, w.metric, len(ds))
+		}
+		for _, d := range ds {
+			if d != ds[0] {
+				t.Errorf("%s %s: dates %v differ between reports", w.iface, w.metric, ds)
+				break
+			}
 		}
 	}
 }

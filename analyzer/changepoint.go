@@ -177,6 +177,7 @@ func findChanges(days []Day, metric int, minSeg int, tol float64) ([]ChangePoint
 	g := newGLSSeries(cs.x, nm.phi, nm.sigma)
 	chs := segment(g, minSeg)
 	refineSteps(g, chs, minSeg)
+	chs = cs.rereadHiddenSteps(g, chs, tol)
 	return cs.report(g, chs, tol)
 }
 
@@ -320,17 +321,78 @@ func refineSteps(g *glsSeries, chs []change, minSeg int) {
 		}
 		chs[i].s, chs[i].e = k-1, k
 		st := local(lo, hi, k)
-		if lo == 0 {
-			for j := 1; j < min(k, w); j++ {
+		if lo == 0 && k < w {
+			for j := 1; j < k; j++ {
 				chs[i].pinned = chs[i].pinned || local(lo, hi, j) > st
 			}
 		}
-		if hi == n {
-			for j := max(k+1, n-w+1); j < n; j++ {
+		if hi == n && k > n-w {
+			for j := k + 1; j < n; j++ {
 				chs[i].pinned = chs[i].pinned || local(lo, hi, j) > st
 			}
 		}
 	}
+}
+
+// stepChange is the change of step i in the metric's terms, between the
+// mean values of the stretches either side.
+func (cs *cpSeries) stepChange(chs []change, i int) (before, after, change float64) {
+	lo, hi := bounds(chs, i, len(cs.x))
+	before, after = mean(cs.orig[lo:chs[i].e]), mean(cs.orig[chs[i].e:hi])
+	return before, after, relChange(cs.metric, before, after)
+}
+
+// rampChange is the fitted change of ramp i in the metric's terms.
+func (cs *cpSeries) rampChange(g *glsSeries, chs []change, i int) (before, after, change float64) {
+	lo, hi := bounds(chs, i, len(cs.x))
+	f := g.fit(g.seg(lo, hi), chs[i].s, chs[i].e)
+	before, after = cs.back(f.level), cs.back(f.level+f.size)
+	return before, after, relChange(cs.metric, before, after)
+}
+
+// rereadHiddenSteps replaces each run of consecutive steps in one
+// direction that the tolerance would all hide by a ramp over their
+// stretch, when that ramp is significant and its whole change is not
+// too small to matter: a slow creep is otherwise cut into steps each
+// under the tolerance, and nothing is reported.
+func (cs *cpSeries) rereadHiddenSteps(g *glsSeries, chs []change, tol float64) []change {
+	n := len(cs.x)
+	hidden := func(i int) float64 { // the step's sign when hidden, else 0
+		if !chs[i].isStep() || chs[i].pinned {
+			return 0
+		}
+		if _, _, ch := cs.stepChange(chs, i); math.Abs(ch) < tol {
+			return math.Copysign(1, ch)
+		}
+		return 0
+	}
+	var out []change
+	for i := 0; i < len(chs); {
+		sign := hidden(i)
+		j := i + 1
+		for sign != 0 && j < len(chs) && hidden(j) == sign {
+			j++
+		}
+		if sign == 0 {
+			out = append(out, chs[i])
+			i = j
+			continue
+		}
+		lo, _ := bounds(chs, i, n)
+		_, hi := bounds(chs, j-1, n)
+		rp := g.bestRamp(lo, hi, minRampDays)
+		if rp.stat > rampThreshold(hi-lo, g.phi) && rp.size*sign > 0 {
+			trial := append(append(slices.Clone(out), rp), chs[j:]...)
+			if _, _, ch := cs.rampChange(g, trial, len(out)); math.Abs(ch) >= tol {
+				out = append(out, rp)
+				i = j
+				continue
+			}
+		}
+		out = append(out, chs[i:j]...)
+		i = j
+	}
+	return out
 }
 
 // report turns the changes into change points and trends, dropping those
@@ -341,24 +403,19 @@ func (cs *cpSeries) report(g *glsSeries, chs []change, tol float64) ([]ChangePoi
 	n := len(cs.x)
 	key := c.BaselineMetrics[cs.metric]
 	for i, ch := range chs {
-		lo, hi := bounds(chs, i, n)
 		if ch.isStep() {
-			if ch.pinned {
-				continue
-			}
-			before, after := mean(cs.orig[lo:ch.e]), mean(cs.orig[ch.e:hi])
-			if change := relChange(cs.metric, before, after); math.Abs(change) >= tol {
+			before, after, change := cs.stepChange(chs, i)
+			if !ch.pinned && math.Abs(change) >= tol {
 				cps = append(cps, ChangePoint{Metric: key, Date: cs.dates[ch.e].Format(time.DateOnly),
 					Before: before, After: after, Change: change})
 			}
 			continue
 		}
-		f := g.fit(g.seg(lo, hi), ch.s, ch.e)
-		before, after := cs.back(f.level), cs.back(f.level+f.size)
-		change := relChange(cs.metric, before, after)
+		before, after, change := cs.rampChange(g, chs, i)
 		if math.Abs(change) < tol {
 			continue
 		}
+		f := g.fit(g.seg(bounds(chs, i, n)), ch.s, ch.e)
 		days := cs.dates[ch.e].Sub(cs.dates[ch.s]).Hours() / 24
 		per30 := f.size * 30 / days
 		if cs.logScale {

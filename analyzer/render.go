@@ -112,6 +112,7 @@ func (r *Report) renderTable(w io.Writer, o RenderOptions) error {
 		return err
 	}
 	writeChangePoints(w, r, "")
+	writeTrends(w, r, "")
 	return nil
 }
 
@@ -150,6 +151,7 @@ func (r *Report) renderMarkdown(w io.Writer) error {
 		}
 	}
 	writeChangePoints(w, r, "- ")
+	writeTrends(w, r, "- ")
 	return nil
 }
 
