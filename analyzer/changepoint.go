@@ -173,9 +173,7 @@ func findChanges(days []Day, metric int, minSeg int, tol float64) ([]ChangePoint
 	if n < 2*minSeg {
 		return nil, nil
 	}
-	nm := estimateNoise(cs.x, minSeg, cs.quantum)
-	g := newGLSSeries(cs.x, nm.phi, nm.sigma)
-	chs := segment(g, minSeg)
+	g, chs := segmentWithNoise(cs.x, minSeg, cs.quantum)
 	refineSteps(g, chs, minSeg)
 	chs = cs.rereadHiddenSteps(g, chs, tol)
 	return cs.report(g, chs, tol)
@@ -184,22 +182,32 @@ func findChanges(days []Day, metric int, minSeg int, tol float64) ([]ChangePoint
 // sigmaFloor keeps the statistics finite on a series without any noise.
 const sigmaFloor = 1e-9
 
-// estimateNoise fits the noise model of x, rounded to quantum, from pairs of days not
+// segmentWithNoise fits the noise model of x, rounded to quantum, and
+// segments x under it. The noise is fitted from pairs of days not
 // separated by an obvious jump; when the segmentation this allows finds
-// changes, again from the residuals around them, within their pieces.
-// The first model errs on the noisy side (a change it cannot see counts
-// as noise), so it rarely finds a false change to clean the residuals of.
-func estimateNoise(x []float64, minSeg int, quantum float64) noiseModel {
+// changes, again from the residuals around them, within their pieces, and
+// x is segmented again. The first model errs on the noisy side (a change
+// it cannot see counts as noise), so it rarely finds a false change to
+// clean the residuals of.
+func segmentWithNoise(x []float64, minSeg int, quantum float64) (*glsSeries, []change) {
 	nm := fitNoise(x, jumpPieces(x, minSeg), quantum)
 	nm.sigma = math.Max(nm.sigma, sigmaFloor)
-	chs := segment(newGLSSeries(x, nm.phi, nm.sigma), minSeg)
+	g := newGLSSeries(x, nm.phi, nm.sigma)
+	chs := segment(g, minSeg)
 	if len(chs) == 0 {
-		return nm
+		return g, chs
 	}
 	r, piece := residuals(x, chs)
 	rn := fitNoise(r, piece, quantum)
 	rn.sigma = math.Max(rn.sigma, sigmaFloor)
-	return rn
+	g = newGLSSeries(x, rn.phi, rn.sigma)
+	return g, segment(g, minSeg)
+}
+
+// estimateNoise is the noise model segmentWithNoise settles on.
+func estimateNoise(x []float64, minSeg int, quantum float64) noiseModel {
+	g, _ := segmentWithNoise(x, minSeg, quantum)
+	return noiseModel{phi: g.phi, sigma: g.sigma}
 }
 
 // lrv is the long-run standard deviation of the noise model.

@@ -12,20 +12,23 @@ import (
 // of exactly 1 on days without failures): it only fails when more than 90%
 // of them are, and then falls back on the mean absolute deviation.
 func trimmedScale(v []float64) float64 {
+	return trimmedScaleInPlace(slices.Clone(v))
+}
+
+// trimmedScaleInPlace is trimmedScale, reordering and overwriting v.
+func trimmedScaleInPlace(v []float64) float64 {
 	if len(v) < 2 {
 		return 0
 	}
-	dev := make([]float64, len(v))
-	copy(dev, v)
-	med := selectMedian(dev)
+	med := selectMedian(v)
 	for i, x := range v {
-		dev[i] = math.Abs(x - med)
+		v[i] = math.Abs(x - med)
 	}
-	keep := int(math.Ceil(0.9 * float64(len(dev))))
+	keep := int(math.Ceil(0.9 * float64(len(v))))
 	// the keep smallest deviations, in any order
-	selectKth(dev, keep-1)
+	selectKth(v, keep-1)
 	var ss float64
-	for _, d := range dev[:keep] {
+	for _, d := range v[:keep] {
 		ss += d * d
 	}
 	// E[Z^2; |Z| < 1.645] / 0.9 for a standard normal Z
@@ -33,7 +36,7 @@ func trimmedScale(v []float64) float64 {
 	if s := math.Sqrt(ss / float64(keep) / trimmedVar); s > 0 {
 		return s
 	}
-	return mean(dev) * math.Sqrt(math.Pi/2)
+	return mean(v) * math.Sqrt(math.Pi/2)
 }
 
 // selectMedian returns the median of v, reordering v.
@@ -125,7 +128,7 @@ func variogram(x []float64, piece []int) []float64 {
 		if len(d) < 10 {
 			break
 		}
-		s := trimmedScale(d)
+		s := trimmedScaleInPlace(d)
 		if s <= 0 {
 			break
 		}
@@ -152,7 +155,7 @@ func jumpPieces(x []float64, m int) []int {
 		dm[t] = tm[t+m-1] - tm[t-1]
 		all = append(all, dm[t])
 	}
-	lim := 3 * trimmedScale(all)
+	lim := 3 * trimmedScaleInPlace(all)
 	id := 0
 	for t := m; t+m <= n; t++ {
 		a := math.Abs(dm[t])
@@ -268,13 +271,26 @@ func lag1(x []float64, piece []int, quantum float64) float64 {
 	if len(sum) < 10 {
 		return 0
 	}
-	sp, sm := trimmedScale(sum), trimmedScale(dif)
+	sp, sm := trimmedScaleInPlace(sum), trimmedScaleInPlace(dif)
 	r := quantum * quantum / 6
 	if sp*sp+sm*sm+2*r == 0 {
 		return 0
 	}
 	return (sp*sp - sm*sm) / (sp*sp + sm*sm + 2*r)
 }
+
+// phiPow[i][k] is (i/100)^(k+1), for the fits on a grid of phi.
+var phiPow = func() [][variogramLags]float64 {
+	var out [][variogramLags]float64
+	for i := 0; float64(i) <= maxPhi*100+1e-9; i++ {
+		var row [variogramLags]float64
+		for k := range row {
+			row[k] = math.Pow(float64(i)/100, float64(k+1))
+		}
+		out = append(out, row)
+	}
+	return out
+}()
 
 // variogramPenalty is the penalty per parameter when choosing between
 // independent noise, AR(1) and AR(1) plus independent noise: the
@@ -315,10 +331,11 @@ func selectVariogram(v []float64) (a, b, phi float64) {
 	return a, b, phi
 }
 
-func relSS(v []float64, a, b, phi float64) float64 {
+// relSS is the relative misfit of A + B(1-phi^k) to v, phi = i/100.
+func relSS(v []float64, a, b float64, i int) float64 {
 	var ss float64
 	for k, x := range v {
-		r := (x - a - b*(1-math.Pow(phi, float64(k+1)))) / math.Max(x, 1e-300)
+		r := (x - a - b*(1-phiPow[i][k])) / math.Max(x, 1e-300)
 		ss += r * r
 	}
 	return ss
@@ -328,12 +345,11 @@ func relSS(v []float64, a, b, phi float64) float64 {
 // relative least squares, phi on a grid of 0.01.
 func fitVariogram(v []float64, mixed bool) (a, b, phi, bestSS float64) {
 	bestSS = math.Inf(1)
-	for i := 1; float64(i) <= maxPhi*100+1e-9; i++ {
-		p := float64(i) / 100
+	for i := 1; i < len(phiPow); i++ {
 		var s00, s01, s11, r0, r1 float64
 		for k, x := range v {
 			w := 1 / math.Max(x*x, 1e-300)
-			f := 1 - math.Pow(p, float64(k+1))
+			f := 1 - phiPow[i][k]
 			s00 += w
 			s01 += w * f
 			s11 += w * f * f
@@ -349,8 +365,8 @@ func fitVariogram(v []float64, mixed bool) (a, b, phi, bestSS float64) {
 		if cb <= 0 {
 			continue
 		}
-		if ss := relSS(v, ca, cb, p); ss < bestSS {
-			a, b, phi, bestSS = ca, cb, p, ss
+		if ss := relSS(v, ca, cb, i); ss < bestSS {
+			a, b, phi, bestSS = ca, cb, float64(i)/100, ss
 		}
 	}
 	return a, b, phi, bestSS
