@@ -245,13 +245,9 @@ func medianOr0(v []float64) float64 {
 	return median(v)
 }
 
-// suiteTrials is the number of histories per scenario.
-func suiteTrials() int {
-	if raceEnabled || testing.Short() {
-		return 50
-	}
-	return 200
-}
+// suiteTrials is the number of histories per scenario: enough for a
+// rate of 95% to be told from 90%, and few enough for -race.
+const suiteTrials = 200
 
 // TestChangePointSuite measures both methods on every scenario and holds
 // the current one to its targets: on controls at most one series in 50
@@ -259,7 +255,7 @@ func suiteTrials() int {
 // days in 95% of series, creeps reported as trends with their slope.
 func TestChangePointSuite(t *testing.T) {
 	t.Parallel()
-	n := suiteTrials()
+	n := suiteTrials
 	for si, sc := range cpScenarios {
 		var cur, old, curNoTol, oldNoTol cpTally
 		for s := range n {
@@ -419,7 +415,7 @@ func runMonthly(seed uint64, phi [2]float64, method changeMethod, t *monthlyTall
 // change and the following weeks say otherwise.
 func TestChangePointDatesAreStable(t *testing.T) {
 	t.Parallel()
-	n := suiteTrials() / 2
+	n := suiteTrials / 2
 	for _, tc := range []struct {
 		name string
 		phi  [2]float64
