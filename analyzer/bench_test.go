@@ -53,13 +53,9 @@ func BenchmarkAnalysis1000x12(b *testing.B) {
 			for _, r := range results[i] {
 				ir.Metrics[metricKey(r)] = r
 			}
-			for _, m := range changePointMetrics {
-				cps, trends := findChanges(days[name], m, o.MinSegment, o.LatencyTolerance)
-				ir.ChangePoints = append(ir.ChangePoints, cps...)
-				ir.Trends = append(ir.Trends, trends...)
-			}
 			rep.Interfaces = append(rep.Interfaces, ir)
 		}
+		findInterfaceChanges(rep.Interfaces, o)
 		if err := rep.Render(io.Discard, FormatJSON, RenderOptions{}); err != nil {
 			b.Fatal(err)
 		}

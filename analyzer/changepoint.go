@@ -2,7 +2,10 @@ package analyzer
 
 import (
 	"math"
+	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
@@ -24,6 +27,44 @@ type ChangePoint struct {
 
 // changePointMetrics are the daily series searched for change points.
 var changePointMetrics = []int{mP50, mP99, mBusiness, mSystem}
+
+// findInterfaceChanges sets the change points and trends of every
+// interface from its daily series, on every CPU: the search is
+// independent per interface and CPU-bound.
+func findInterfaceChanges(ins []InterfaceReport, o Options) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ins)) {
+		wg.Go(func() {
+			for i := range next {
+				ins[i].searchChanges(o)
+			}
+		})
+	}
+	for i := range ins {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// searchChanges searches the interface's daily series, with the latency
+// tolerance for latency and the success tolerance for ratios, and orders
+// what it finds by date.
+func (ir *InterfaceReport) searchChanges(o Options) {
+	ir.ChangePoints, ir.Trends = []ChangePoint{}, []Trend{}
+	for _, m := range changePointMetrics {
+		tol := o.LatencyTolerance
+		if m == mBusiness || m == mSystem {
+			tol = o.SuccessTolerance
+		}
+		cps, trends := findChanges(ir.Daily, m, o.MinSegment, tol)
+		ir.ChangePoints = append(ir.ChangePoints, cps...)
+		ir.Trends = append(ir.Trends, trends...)
+	}
+	slices.SortStableFunc(ir.ChangePoints, func(a, b ChangePoint) int { return strings.Compare(a.Date, b.Date) })
+	slices.SortStableFunc(ir.Trends, func(a, b Trend) int { return strings.Compare(a.Start, b.Start) })
+}
 
 // Thresholds of the segmentation, on the GLS statistic (chi-squared with
 // one degree of freedom for a change fixed in advance). The search takes

@@ -186,36 +186,12 @@ func BuildReport(ctx context.Context, q backend.Querier, o Options, pin Baseline
 				ir.Daily = append(ir.Daily, d)
 			}
 		}
-		for _, m := range changePointMetrics {
-			tol := o.LatencyTolerance
-			if m == mBusiness || m == mSystem {
-				tol = o.SuccessTolerance
-			}
-			cps, trends := findChanges(ir.Daily, m, o.MinSegment, tol)
-			ir.ChangePoints = append(ir.ChangePoints, cps...)
-			ir.Trends = append(ir.Trends, trends...)
-		}
-		slices.SortStableFunc(ir.Trends, func(a, b Trend) int {
-			if a.Start < b.Start {
-				return -1
-			} else if a.Start > b.Start {
-				return 1
-			}
-			return 0
-		})
-		slices.SortStableFunc(ir.ChangePoints, func(a, b ChangePoint) int {
-			if a.Date < b.Date {
-				return -1
-			} else if a.Date > b.Date {
-				return 1
-			}
-			return 0
-		})
 		if ir.Verdict == VerdictRegressed {
 			rep.Verdict = VerdictRegressed
 		}
 		rep.Interfaces = append(rep.Interfaces, ir)
 	}
+	findInterfaceChanges(rep.Interfaces, o)
 	return rep, nil
 }
 
