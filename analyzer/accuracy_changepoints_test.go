@@ -74,6 +74,8 @@ type cpTally struct {
 	// slope, and creeps reported only as change points
 	trends   int
 	slopeErr []float64
+	// startErr is how many days the trend's start is off
+	startErr []float64
 	asSteps  int
 	// ties: share of consecutive days with equal p50
 	tiedPairs, pairs int
@@ -199,16 +201,20 @@ func (t *cpTally) score(sc cpScenario, seed uint64, h cpHistory, method changeMe
 		// the true slope per 30 days, compounded as Trend reports it
 		days := h.change.Ramp.Hours() / 24
 		truth := math.Exp(math.Log1p(h.change.Size)*30/days) - 1
-		best := math.Inf(1)
+		best, startErr := math.Inf(1), 0.0
 		for _, tr := range trends {
 			if tr.Metric != c.BaselineLatencyP50 && tr.Metric != c.BaselineLatencyP99 || tr.Change <= 0 {
 				continue
 			}
-			best = math.Min(best, math.Abs(tr.SlopePer30d/truth-1))
+			if e := math.Abs(tr.SlopePer30d/truth - 1); e < best {
+				start, _ := time.Parse(time.DateOnly, tr.Start)
+				best, startErr = e, math.Abs(start.Sub(h.at).Hours()/24)
+			}
 		}
 		if !math.IsInf(best, 1) {
 			t.trends++
 			t.slopeErr = append(t.slopeErr, best)
+			t.startErr = append(t.startErr, startErr)
 		} else {
 			if len(cps) > 0 {
 				t.asSteps++
@@ -228,8 +234,8 @@ func (t *cpTally) String() string {
 	case t.found > 0 || t.extraCPs > 0:
 		fmt.Fprintf(&b, ": found within 3 days %d (%.1f%%), other change points %d", t.found, pctOf(t.found, t.series), t.extraCPs)
 	case len(t.slopeErr) > 0 || t.asSteps > 0:
-		slices.Sort(t.slopeErr)
-		fmt.Fprintf(&b, ": as trends %d (%.1f%%), median slope error %.0f%%, only as change points %d", t.trends, pctOf(t.trends, t.series), 100*medianOr0(t.slopeErr), t.asSteps)
+		fmt.Fprintf(&b, ": as trends %d (%.1f%%), median slope error %.0f%%, start off by a median %.0f days, only as change points %d",
+			t.trends, pctOf(t.trends, t.series), 100*medianOr0(t.slopeErr), medianOr0(t.startErr), t.asSteps)
 	default:
 		fmt.Fprintf(&b, ": with a false change %d (%.1f%%), change points %d, trends %d", t.falseSeries, pctOf(t.falseSeries, t.series), t.falseCPs, t.falseTrends)
 	}

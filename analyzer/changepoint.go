@@ -69,10 +69,11 @@ func (ir *InterfaceReport) searchChanges(o Options) {
 // Thresholds of the segmentation, on the GLS statistic (chi-squared with
 // one degree of freedom for a change fixed in advance). The search takes
 // the largest of many such statistics, so the thresholds grow with the
-// log of the segment length; they were calibrated by simulation under
-// AR(1) noise with coefficients 0 to 0.9 and estimated noise parameters
-// (see changepoint_calibration_test.go), for about one false change in
-// 200 series of six months.
+// log of the segment length. They were calibrated by simulation on noise
+// series (AR(1) with coefficients 0 to 0.9, alone or under independent
+// noise) of 90 to 365 days with the noise estimated from each series, as
+// in use, for at most 2% of series with a false change
+// (TestChangePointThresholds).
 const (
 	stepThreshold0, stepThresholdLog = 8, 2
 	rampThreshold0, rampThresholdLog = 5, 2
@@ -90,7 +91,7 @@ const (
 // phiThreshold raises the thresholds with the AR coefficient: the nearer
 // it is to 1, the less a few months of data say about the long-run
 // variance, and the more a statistic computed with it may be too large.
-var phiThreshold = 0.25
+const phiThreshold = 0.25
 
 func stepThreshold(n int, phi float64) float64 {
 	return (stepThreshold0 + stepThresholdLog*math.Log(float64(n))) * (1 + phiThreshold*phi)

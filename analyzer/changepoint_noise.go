@@ -240,10 +240,11 @@ func fitNoise(x []float64, piece []int, q float64) noiseModel {
 
 // minPhi is the least AR coefficient assumed. A slow component with a
 // small share of the variance is invisible in the variogram of a few
-// months, yet can double the long-run variance; assuming phi >= 0.17 (a
-// long-run variance at least twice the day-to-day one) keeps such series
-// from being split, at little cost for real steps.
-var minPhi = 0.17
+// months, yet can triple the long-run variance; assuming phi >= 0.25 (a
+// long-run variance at least 2.8 times the day-to-day one) keeps such
+// series from being split (TestChangePointThresholds), at little cost for
+// real steps, whose statistics are far above the thresholds.
+const minPhi = 0.25
 
 // lag1 is the Gnanadesikan-Kettenring lag-1 autocorrelation of x around
 // a robust line through each piece (so that a slow creep does not count
@@ -296,7 +297,7 @@ var phiPow = func() [][variogramLags]float64 {
 // independent noise, AR(1) and AR(1) plus independent noise: the
 // variogram of a short series wobbles by 10-15%, which the larger model
 // would otherwise read as a slow component.
-var variogramPenalty = 6.0
+const variogramPenalty = 6.0
 
 // selectVariogram fits v (the variances of lag-k differences, k = 1..) by
 // independent noise (v_k = A), AR(1) (v_k = B(1-phi^k)) or both, and
