@@ -149,7 +149,7 @@ func (r *Report) htmlInterfaces() []htmlInterface {
 				formatValue(cp.Metric, Num(cp.Before)), formatValue(cp.Metric, Num(cp.After)), formatChange(cp.Metric, Num(cp.Change))))
 		}
 		for _, tr := range in.Trends {
-			hi.TrendLines = append(hi.TrendLines, tr.describe())
+			hi.TrendLines = append(hi.TrendLines, describeTrend(tr))
 		}
 		// monthly trend with the baseline band of p99 (baseline ± tolerance)
 		var xs []float64

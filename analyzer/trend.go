@@ -1,10 +1,5 @@
 package analyzer
 
-import (
-	"fmt"
-	"io"
-)
-
 // Trend is a gradual change of an interface's daily series: a move from
 // one level to another spread over four weeks or more ("p99 has risen 30%
 // since March"), which a search for steps would cut into steps each too
@@ -26,33 +21,4 @@ type Trend struct {
 	// SlopePer30d is the change over 30 days at the trend's pace, in the
 	// terms of Change (relative and compounded for latency).
 	SlopePer30d float64 `json:"slope_per_30d"`
-}
-
-// describe is the trend in one line for the text reports: its span, levels,
-// change and pace.
-func (tr Trend) describe() string {
-	span := tr.Start + " to " + tr.End
-	if tr.Ongoing {
-		span = "since " + tr.Start + " (ongoing)"
-	}
-	return fmt.Sprintf("%s %s: %s -> %s (%s, %s per 30 days)", span, tr.Metric,
-		formatValue(tr.Metric, Num(tr.Before)), formatValue(tr.Metric, Num(tr.After)),
-		formatChange(tr.Metric, Num(tr.Change)), formatChange(tr.Metric, Num(tr.SlopePer30d)))
-}
-
-// writeTrends lists every interface's trends after the change points.
-func writeTrends(w io.Writer, r *Report, bullet string) {
-	header := false
-	for _, in := range r.Interfaces {
-		for _, tr := range in.Trends {
-			if !header {
-				fmt.Fprintf(w, "\nTrends (daily series, %s):\n", r.Timezone)
-				if bullet != "" {
-					fmt.Fprintln(w)
-				}
-				header = true
-			}
-			fmt.Fprintf(w, "%s%s %s\n", bullet, in.Name, tr.describe())
-		}
-	}
 }
