@@ -189,26 +189,25 @@ func relChange(metric int, before, after float64) float64 {
 }
 
 // findChanges searches one daily series for level shifts (change points)
-// and gradual trends.
+// and gradual trends (docs/analyzer.md has the whole method and its
+// measured accuracy).
 //
-// The noise is modelled as AR(1) (a slow day tends to follow a slow day),
-// estimated robustly: first from the spread of differences at lags 1-8,
-// which level shifts barely touch, then again from the residuals of a
-// first segmentation. Ties (many days with exactly the same value) do not
-// break the estimate, which uses trimmed spreads rather than medians.
+// The noise is AR(1) plus independent noise (a slow day tends to follow a
+// slow day), fitted robustly on the variogram; ties (many days exactly
+// equal) do not break the fit, which uses trimmed spreads and corrects
+// for rounding. The segmentation is binary: in each segment the strongest
+// step (at least minSeg days either side) and the strongest ramp (a
+// linear move over four weeks or more, possibly still under way at the
+// end) are tested with the GLS statistic under that noise against
+// thresholds calibrated by simulation; the winner splits the segment and
+// both sides are searched again. The statistics alone keep false changes
+// rare; tol only hides changes too small to matter, except that a run of
+// hidden steps in one direction is re-read as a trend.
 //
-// The segmentation is binary: in each segment the strongest step (at
-// least minSeg days either side) and the strongest ramp (a linear move
-// from one level to another over 4 weeks or more, possibly still under
-// way at the end) are tested with the GLS statistic under that noise
-// against thresholds calibrated by simulation; the winner splits the
-// segment and both sides are searched again. The statistics alone keep
-// false changes rare; tol only hides changes too small to matter.
-//
-// Step dates are then refined on a fixed window of 2*minSeg days either
-// side (bounded by the neighbouring changes), so a date depends only on
-// the days around it: a later report, with more days after the change or
-// fewer months before it, gives the same date.
+// Step dates are refined on the 2*minSeg days either side, so a date
+// depends only on the days around it and successive reports give the same
+// date; a step held against either end of the series waits for the next
+// report.
 func findChanges(days []Day, metric int, minSeg int, tol float64) ([]ChangePoint, []Trend) {
 	cs := prepare(days, metric)
 	n := len(cs.x)
@@ -245,15 +244,6 @@ func segmentWithNoise(x []float64, minSeg int, quantum float64) (*glsSeries, []c
 	g = newGLSSeries(x, rn.phi, rn.sigma)
 	return g, segment(g, minSeg)
 }
-
-// estimateNoise is the noise model segmentWithNoise settles on.
-func estimateNoise(x []float64, minSeg int, quantum float64) noiseModel {
-	g, _ := segmentWithNoise(x, minSeg, quantum)
-	return noiseModel{phi: g.phi, sigma: g.sigma}
-}
-
-// lrv is the long-run standard deviation of the noise model.
-func lrv(nm noiseModel) float64 { return nm.sigma / (1 - nm.phi) }
 
 // segment runs the binary segmentation and returns the changes in order.
 func segment(g *glsSeries, minSeg int) []change {

@@ -198,16 +198,17 @@ func trailingMedian(x []float64, w int) []float64 {
 	return out
 }
 
-// fitNoise estimates the day-to-day noise of x as AR(1) plus independent
-// noise (the sampling noise of a day's quantile or ratio on top of a slow
-// wander), from the spread of differences at lags 1..12 within pieces
-// (piece[t] numbers the level x_t belongs to; nil: one piece). For that
+// fitNoise estimates the day-to-day noise of x, rounded to steps of q (0:
+// not rounded), as AR(1) plus independent noise (the sampling noise of a
+// day's quantile or ratio on top of a slow wander), from the spread of
+// differences at lags 1..12 within pieces (piece[t] numbers the level x_t
+// belongs to; nil: one piece). For that
 // model var(x_{t+k} - x_t) = A + B (1 - phi^k): A twice the independent
 // variance, B twice the AR variance. Each spread is a trimmed scale, so a
 // few level shifts or outliers (which move only the differences that span
 // them) hardly count.
 //
-// The tests use a plain AR(1); the one returned has the fitted noise's
+// The GLS statistics use a plain AR(1); the one returned has the fitted noise's
 // spectral density at both ends: at frequency zero (the long-run
 // variance, which decides whether a slow move is noise) and at the
 // highest frequency (the day-to-day jumps, which date a step). So a weak
@@ -231,7 +232,7 @@ func fitNoise(x []float64, piece []int, q float64) noiseModel {
 	}
 	r := math.Sqrt(s0 / sPi)
 	m := math.Max(minPhi, (r-1)/(r+1))
-	// the most robust lag-1 autocorrelation is a floor: the variogram of
+	// the robust lag-1 autocorrelation is a floor: the variogram of
 	// a short series may miss part of a slow component
 	m = math.Min(maxPhi, math.Max(m, lag1(x, piece, q)))
 	// keep the high-frequency density, which is well measured

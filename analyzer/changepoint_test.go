@@ -10,6 +10,15 @@ import (
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
 
+// estimateNoise is the noise model segmentWithNoise settles on.
+func estimateNoise(x []float64, minSeg int, quantum float64) noiseModel {
+	g, _ := segmentWithNoise(x, minSeg, quantum)
+	return noiseModel{phi: g.phi, sigma: g.sigma}
+}
+
+// lrv is the long-run standard deviation of the noise model.
+func lrv(nm noiseModel) float64 { return nm.sigma / (1 - nm.phi) }
+
 // arNoise is n days of AR(1) noise with coefficient phi and standard
 // deviation sd.
 func arNoise(rng *rand.Rand, n int, phi, sd float64) []float64 {
