@@ -366,7 +366,8 @@ func TestAccuracyChangePoints(t *testing.T) {
 				if m == mBusiness || m == mSystem {
 					tol = o.SuccessTolerance
 				}
-				cps = append(cps, findChangePoints(days, m, o.MinSegment, tol)...)
+				found, _ := findChanges(days, m, o.MinSegment, tol)
+				cps = append(cps, found...)
 			}
 			return cps
 		}

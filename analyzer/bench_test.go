@@ -53,11 +53,9 @@ func BenchmarkAnalysis1000x12(b *testing.B) {
 			for _, r := range results[i] {
 				ir.Metrics[metricKey(r)] = r
 			}
-			for _, m := range changePointMetrics {
-				ir.ChangePoints = append(ir.ChangePoints, findChangePoints(days[name], m, o.MinSegment, o.LatencyTolerance)...)
-			}
 			rep.Interfaces = append(rep.Interfaces, ir)
 		}
+		findInterfaceChanges(rep.Interfaces, o)
 		if err := rep.Render(io.Discard, FormatJSON, RenderOptions{}); err != nil {
 			b.Fatal(err)
 		}

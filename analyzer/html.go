@@ -125,9 +125,10 @@ func ratioFormat(v float64) string   { return fmt.Sprintf("%.2f%%", v*100) }
 
 type htmlInterface struct {
 	InterfaceReport
-	Rows   []htmlRow
-	Charts []template.HTML
-	CPs    []string
+	Rows       []htmlRow
+	Charts     []template.HTML
+	CPs        []string
+	TrendLines []string
 }
 
 type htmlRow struct {
@@ -146,6 +147,9 @@ func (r *Report) htmlInterfaces() []htmlInterface {
 		for _, cp := range in.ChangePoints {
 			hi.CPs = append(hi.CPs, fmt.Sprintf("%s %s: %s → %s (%s)", cp.Date, cp.Metric,
 				formatValue(cp.Metric, Num(cp.Before)), formatValue(cp.Metric, Num(cp.After)), formatChange(cp.Metric, Num(cp.Change))))
+		}
+		for _, tr := range in.Trends {
+			hi.TrendLines = append(hi.TrendLines, describeTrend(tr))
 		}
 		// monthly trend with the baseline band of p99 (baseline ± tolerance)
 		var xs []float64
@@ -184,17 +188,22 @@ func (r *Report) htmlInterfaces() []htmlInterface {
 			}
 		}
 		var latMarks, okMarks []chartMark
-		for _, cp := range in.ChangePoints {
-			x, ok := index[cp.Date]
+		mark := func(metric, date, label string) {
+			x, ok := index[date]
 			if !ok {
-				continue
+				return
 			}
-			mk := chartMark{X: x, Label: cp.Date + " " + formatChange(cp.Metric, Num(cp.Change))}
-			if isRatioKey(cp.Metric) {
-				okMarks = append(okMarks, mk)
+			if isRatioKey(metric) {
+				okMarks = append(okMarks, chartMark{X: x, Label: label})
 			} else {
-				latMarks = append(latMarks, mk)
+				latMarks = append(latMarks, chartMark{X: x, Label: label})
 			}
+		}
+		for _, cp := range in.ChangePoints {
+			mark(cp.Metric, cp.Date, cp.Date+" "+formatChange(cp.Metric, Num(cp.Change)))
+		}
+		for _, tr := range in.Trends {
+			mark(tr.Metric, tr.Start, "trend from "+tr.Start+" "+formatChange(tr.Metric, Num(tr.Change)))
 		}
 		hi.Charts = append(hi.Charts, chart{Title: "Daily latency with change points", XLabels: dl, YFormat: latencyFormat, Marks: latMarks,
 			Series: []chartSeries{{Name: "p50", Color: "#1f77b4", X: dx, Y: d50}, {Name: "p99", Color: "#d62728", X: dx, Y: d99}}}.svg())
@@ -233,14 +242,15 @@ svg .mark{stroke:#b00020;stroke-dasharray:4 3;stroke-width:1.4} svg .marklabel{f
 <p>Compared with baseline <b>{{.R.Baseline.String}}</b> ({{.R.Baseline.Kind}}), time zone {{.R.Timezone}}.
 A verdict needs a significant test after Benjamini-Hochberg correction (FDR {{.R.Settings.FDR}}) and a change beyond
 the tolerance (latency {{.LatTol}}, success {{.OkTol}}, throughput {{.ThrTol}}).</p>
-<table><tr><th>Interface</th><th>Verdict</th><th>Requests (current)</th><th>Change points</th></tr>
-{{range .I}}<tr><td><a href="#{{.Name}}">{{.Name}}</a></td><td class="v-{{.Verdict}}">{{.Verdict}}</td><td>{{printf "%.0f" .Requests.Current}}</td><td>{{len .ChangePoints}}</td></tr>
+<table><tr><th>Interface</th><th>Verdict</th><th>Requests (current)</th><th>Change points</th><th>Trends</th></tr>
+{{range .I}}<tr><td><a href="#{{.Name}}">{{.Name}}</a></td><td class="v-{{.Verdict}}">{{.Verdict}}</td><td>{{printf "%.0f" .Requests.Current}}</td><td>{{len .ChangePoints}}</td><td>{{len .Trends}}</td></tr>
 {{end}}</table>
 {{range .I}}<h2 id="{{.Name}}">{{.Name}} <span class="badge v-{{.Verdict}}">{{.Verdict}}</span></h2>
 <table><tr><th>Metric</th><th>Baseline</th><th>Current</th><th>Change</th><th>p (adjusted)</th><th>Verdict</th></tr>
 {{range .Rows}}<tr><td>{{.Metric}}</td><td>{{.Baseline}}</td><td>{{.Current}}</td><td>{{.Change}}</td><td>{{.P}}</td><td class="v-{{.Verdict}}">{{.Verdict}}</td></tr>
 {{end}}</table>
 {{if .CPs}}<p>Change points: {{range $i, $c := .CPs}}{{if $i}}; {{end}}{{$c}}{{end}}</p>{{end}}
+{{if .TrendLines}}<p>Trends: {{range $i, $c := .TrendLines}}{{if $i}}; {{end}}{{$c}}{{end}}</p>{{end}}
 <div class="charts">{{range .Charts}}{{.}}{{end}}</div>
 {{end}}
 <script>

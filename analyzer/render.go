@@ -112,6 +112,7 @@ func (r *Report) renderTable(w io.Writer, o RenderOptions) error {
 		return err
 	}
 	writeChangePoints(w, r, "")
+	writeTrends(w, r, "")
 	return nil
 }
 
@@ -128,6 +129,33 @@ func writeChangePoints(w io.Writer, r *Report, bullet string) {
 			}
 			fmt.Fprintf(w, "%s%s %s %s: %s -> %s (%s)\n", bullet, cp.Date, in.Name, cp.Metric,
 				formatValue(cp.Metric, Num(cp.Before)), formatValue(cp.Metric, Num(cp.After)), formatChange(cp.Metric, Num(cp.Change)))
+		}
+	}
+}
+
+// describeTrend is a trend in one line: its span, levels, change and pace.
+func describeTrend(tr Trend) string {
+	span := tr.Start + " to " + tr.End
+	if tr.Ongoing {
+		span = "since " + tr.Start + " (ongoing)"
+	}
+	return fmt.Sprintf("%s %s: %s -> %s (%s, %s per 30 days)", span, tr.Metric,
+		formatValue(tr.Metric, Num(tr.Before)), formatValue(tr.Metric, Num(tr.After)),
+		formatChange(tr.Metric, Num(tr.Change)), formatChange(tr.Metric, Num(tr.SlopePer30d)))
+}
+
+func writeTrends(w io.Writer, r *Report, bullet string) {
+	header := false
+	for _, in := range r.Interfaces {
+		for _, tr := range in.Trends {
+			if !header {
+				fmt.Fprintf(w, "\nTrends (daily series, %s):\n", r.Timezone)
+				if bullet != "" {
+					fmt.Fprintln(w)
+				}
+				header = true
+			}
+			fmt.Fprintf(w, "%s%s %s\n", bullet, in.Name, describeTrend(tr))
 		}
 	}
 }
@@ -150,6 +178,7 @@ func (r *Report) renderMarkdown(w io.Writer) error {
 		}
 	}
 	writeChangePoints(w, r, "- ")
+	writeTrends(w, r, "- ")
 	return nil
 }
 

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	c "github.com/perfbase/perfbase/internal/conventions"
 	"github.com/perfbase/perfbase/internal/testservers"
 )
 
@@ -95,5 +97,44 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	}
 	if !strings.Contains(dom, `class="mark"`) {
 		t.Error("no change point marked in the daily charts")
+	}
+}
+
+// TestTrendsRendered: trends appear in every format.
+func TestTrendsRendered(t *testing.T) {
+	t.Parallel()
+	rep := &Report{Month: "2025-06", Timezone: "UTC", Verdict: VerdictStable, Interfaces: []InterfaceReport{{
+		Name: "recharge", Verdict: VerdictStable, Metrics: map[string]*MetricResult{}, ChangePoints: []ChangePoint{},
+		Trends: []Trend{{Metric: c.BaselineLatencyP99, Start: "2025-02-03", End: "2025-06-30", Ongoing: true,
+			Before: 0.120, After: 0.160, Change: 1.0 / 3, SlopePer30d: 0.0695}},
+	}}}
+	for _, key := range tableMetrics {
+		rep.Interfaces[0].Metrics[key] = &MetricResult{Baseline: nan(), Current: nan(), Change: nan(), PValue: nan(), QValue: nan(), Verdict: VerdictStable}
+	}
+	want := "since 2025-02-03 (ongoing) latency_p99_seconds: 120ms -> 160ms (+33.3%, +7.0% per 30 days)"
+	for _, f := range []Format{FormatTable, FormatMarkdown, FormatHTML, FormatJSON} {
+		var b bytes.Buffer
+		if err := rep.Render(&b, f, RenderOptions{}); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out := b.String()
+		switch f {
+		case FormatJSON:
+			var back Report
+			if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+				t.Fatal(err)
+			}
+			if got := back.Interfaces[0].Trends; len(got) != 1 || got[0] != rep.Interfaces[0].Trends[0] {
+				t.Errorf("json trends: %+v", got)
+			}
+		case FormatHTML:
+			if !strings.Contains(out, "since 2025-02-03 (ongoing) latency_p99_seconds: 120ms -&gt; 160ms") {
+				t.Errorf("html lacks the trend:\n%s", out)
+			}
+		default:
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q:\n%s", f, want, out)
+			}
+		}
 	}
 }

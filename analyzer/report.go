@@ -48,6 +48,8 @@ type InterfaceReport struct {
 	// Metrics are keyed by conventions.Baseline* names.
 	Metrics      map[string]*MetricResult `json:"metrics"`
 	ChangePoints []ChangePoint            `json:"change_points"`
+	// Trends are gradual changes over four weeks or more.
+	Trends []Trend `json:"trends"`
 	// Trend holds the monthly figures, oldest first, ending with the report month.
 	Trend []TrendPoint `json:"trend"`
 	// Daily is the daily series over the trend months (HTML charts only).
@@ -153,7 +155,7 @@ func BuildReport(ctx context.Context, q backend.Querier, o Options, pin Baseline
 	rep.Verdict = VerdictStable
 	for i, n := range sorted {
 		ir := InterfaceReport{Name: n, Verdict: overall(results[i]), Metrics: map[string]*MetricResult{},
-			ChangePoints: []ChangePoint{}, PeakThroughput: nan(), DroppedRatio: nan()}
+			ChangePoints: []ChangePoint{}, Trends: []Trend{}, PeakThroughput: nan(), DroppedRatio: nan()}
 		ir.Requests.Baseline, ir.Requests.Current = nan(), nan()
 		if b := base.Interface(n); b != nil {
 			ir.Requests.Baseline = Num(b.Requests)
@@ -184,26 +186,12 @@ func BuildReport(ctx context.Context, q backend.Querier, o Options, pin Baseline
 				ir.Daily = append(ir.Daily, d)
 			}
 		}
-		for _, m := range changePointMetrics {
-			tol := o.LatencyTolerance
-			if m == mBusiness || m == mSystem {
-				tol = o.SuccessTolerance
-			}
-			ir.ChangePoints = append(ir.ChangePoints, findChangePoints(ir.Daily, m, o.MinSegment, tol)...)
-		}
-		slices.SortStableFunc(ir.ChangePoints, func(a, b ChangePoint) int {
-			if a.Date < b.Date {
-				return -1
-			} else if a.Date > b.Date {
-				return 1
-			}
-			return 0
-		})
 		if ir.Verdict == VerdictRegressed {
 			rep.Verdict = VerdictRegressed
 		}
 		rep.Interfaces = append(rep.Interfaces, ir)
 	}
+	findInterfaceChanges(rep.Interfaces, o)
 	return rep, nil
 }
 

@@ -1,9 +1,9 @@
 // Package synth generates months of realistic perfbase history: the same
 // metric series a live run produces (requests by outcome, latency
 // histograms with the conventions bucket layout, scheduled and dropped
-// counters), with weekly patterns, day-to-day noise, missing days and
-// injected changes (latency steps and creeps, business and system success
-// dips). Tests use it to measure the analyzer's accuracy; `perfbase demo`
+// counters), with weekly and month-end patterns, day-to-day noise
+// (independent or autocorrelated), missing days and injected changes
+// (latency steps and creeps, business and system success dips). Tests use it to measure the analyzer's accuracy; `perfbase demo`
 // uses it to fill the embedded store.
 //
 // The model is per day (DayState): Generate turns it into samples, and

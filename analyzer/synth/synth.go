@@ -82,8 +82,15 @@ type Config struct {
 	// DayNoise is the standard deviation of the daily log-latency noise;
 	// FailureNoise the relative day-to-day spread of failure ratios.
 	DayNoise, FailureNoise float64
+	// DayNoiseAR makes that day-to-day noise autocorrelated: each day's
+	// noise is AR(1) with this coefficient (0 = independent days, 0.9 =
+	// a slow wander), with the same standard deviation.
+	DayNoiseAR float64
 	// Weekly is the weekend effect: rate lower and latency lower by this share.
 	Weekly float64
+	// MonthEnd is a month-end effect: latency higher by this share on the
+	// last three days of each month (batch jobs, billing runs).
+	MonthEnd float64
 	// MissingDays is the probability that a day has no data at all.
 	MissingDays float64
 	// Warmup, when set, adds a warm-up phase of this length to each run
@@ -124,6 +131,9 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("synth: interfaces[%d] %q: name, rps, median and sigma are required", i, in.Name))
 		}
 	}
+	if cfg.DayNoiseAR < 0 || cfg.DayNoiseAR >= 1 {
+		errs = append(errs, fmt.Errorf("synth: day noise AR coefficient %v is not in [0, 1)", cfg.DayNoiseAR))
+	}
 	if !cfg.Continuous && cfg.RunDuration > 20*time.Hour {
 		errs = append(errs, errors.New("synth: run duration over 20h; use Continuous"))
 	}
@@ -163,6 +173,12 @@ func (cfg Config) Days() map[string][]DayState {
 	out := map[string][]DayState{}
 	for ii, in := range cfg.Interfaces {
 		rng := rand.New(rand.NewPCG(cfg.Seed, uint64(ii)+1))
+		// AR(1) states of the latency, business and system noise,
+		// stationary from the first day.
+		phi := cfg.DayNoiseAR
+		innov := math.Sqrt(1 - phi*phi)
+		var ar [3]float64
+		first := true
 		start := time.Date(cfg.Start.In(cfg.Location).Year(), cfg.Start.In(cfg.Location).Month(), cfg.Start.In(cfg.Location).Day(), 0, 0, 0, 0, cfg.Location)
 		for day := start; day.Before(cfg.End); day = day.AddDate(0, 0, 1) {
 			d := DayState{Date: day, Sigma: in.Sigma}
@@ -171,6 +187,17 @@ func (cfg Config) Days() map[string][]DayState {
 			missing := rng.Float64() < cfg.MissingDays
 			noise := rng.NormFloat64()
 			bfNoise, sfNoise, rateNoise := rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+			if phi > 0 {
+				for i, z := range [3]float64{noise, bfNoise, sfNoise} {
+					if first {
+						ar[i] = z
+					} else {
+						ar[i] = phi*ar[i] + innov*z
+					}
+				}
+				first = false
+				noise, bfNoise, sfNoise = ar[0], ar[1], ar[2]
+			}
 			if missing {
 				out[in.Name] = append(out[in.Name], d)
 				continue
@@ -189,6 +216,9 @@ func (cfg Config) Days() map[string][]DayState {
 			if weekend {
 				d.RPS *= 1 - cfg.Weekly
 				d.Median *= 1 - cfg.Weekly/2
+			}
+			if cfg.MonthEnd > 0 && day.AddDate(0, 0, 3).Month() != day.Month() {
+				d.Median *= 1 + cfg.MonthEnd
 			}
 			d.BusinessFailure = in.BusinessFailure * math.Exp(cfg.FailureNoise*bfNoise)
 			d.SystemFailure = in.SystemFailure * math.Exp(cfg.FailureNoise*sfNoise)

@@ -122,3 +122,59 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestDayNoiseAR: autocorrelated day noise has the asked lag-1
+// correlation and the same spread; without it the days are those the
+// generator always produced (a pinned value of the demo history).
+func TestDayNoiseAR(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, phi := range []float64{0, 0.5, 0.9} {
+		cfg := Config{Start: start, End: start.AddDate(8, 0, 0), Seed: 3, DayNoise: 0.1, DayNoiseAR: phi,
+			Interfaces: []Interface{{Name: "a", RPS: 10, Median: 50 * time.Millisecond, Sigma: 0.5, BusinessFailure: 0.01, SystemFailure: 0.01}}}
+		var x []float64
+		for _, d := range cfg.Days()["a"] {
+			x = append(x, math.Log(d.Median))
+		}
+		m := mean(x)
+		var c0, c1 float64
+		for i := range x {
+			c0 += (x[i] - m) * (x[i] - m)
+			if i > 0 {
+				c1 += (x[i] - m) * (x[i-1] - m)
+			}
+		}
+		r, sd := c1/c0, math.Sqrt(c0/float64(len(x)))
+		if math.Abs(r-phi) > 0.05 || math.Abs(sd/0.1-1) > 0.15 {
+			t.Errorf("DayNoiseAR %v: lag-1 correlation %.3f, spread %.3f; want %v and 0.1", phi, r, sd, phi)
+		}
+	}
+	d := Demo(time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), 4, nil).Days()["recharge"][0]
+	if d.Median != 0.02417185607256235 {
+		t.Errorf("first demo day's median %.17g: the default history changed", d.Median)
+	}
+	bad := Config{Start: start, End: start.AddDate(0, 0, 1), DayNoiseAR: 1, Interfaces: []Interface{{Name: "a", RPS: 1, Median: 1, Sigma: 1}}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "AR coefficient") {
+		t.Errorf("DayNoiseAR 1 accepted: %v", err)
+	}
+}
+
+// TestMonthEnd: the last three days of each month are slower by MonthEnd,
+// no other day is.
+func TestMonthEnd(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg := Config{Start: start, End: start.AddDate(0, 3, 0), Seed: 4,
+		Interfaces: []Interface{{Name: "a", RPS: 10, Median: 50 * time.Millisecond, Sigma: 0.5}}}
+	plain := cfg.Days()["a"]
+	cfg.MonthEnd = 0.2
+	for i, d := range cfg.Days()["a"] {
+		want := 1.0
+		if last := d.Date.AddDate(0, 0, 3).Month() != d.Date.Month(); last {
+			want = 1.2
+		}
+		if r := d.Median / plain[i].Median; math.Abs(r-want) > 1e-12 {
+			t.Errorf("%s: median %.3fx, want %.1fx", d.Date.Format(time.DateOnly), r, want)
+		}
+	}
+}
