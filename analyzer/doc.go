@@ -1,6 +1,6 @@
 // Package analyzer answers "is this interface slower or less successful this
 // month than its baseline, by how much, since when, and is it real?" from
-// the metrics perfbase stores, read through backend.Querier so that the
+// the metrics perfbase stores, read through a Querier so that the
 // embedded store and a remote Prometheus-compatible server give the same
 // answer.
 //

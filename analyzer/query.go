@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/promql"
 
-	"github.com/perfbase/perfbase/internal/backend"
+	"github.com/perfbase/perfbase/internal/quantile"
+
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
 
@@ -70,7 +70,7 @@ func (d *Day) Value(key string) float64 {
 
 // fetcher queries one backend with the selector of one report.
 type fetcher struct {
-	q   backend.Querier
+	q   Querier
 	sel string // {phase!="warmup",run_id="..."}
 	res time.Duration
 	loc *time.Location
@@ -82,7 +82,7 @@ type fetcher struct {
 
 // newFetcher builds the label selector. Steady-phase requests are those not
 // labelled warm-up, so data imported without a phase label counts too.
-func newFetcher(q backend.Querier, o Options) *fetcher {
+func newFetcher(q Querier, o Options) *fetcher {
 	m := []string{c.SteadyMatcher}
 	if o.RunID != "" {
 		m = append(m, fmt.Sprintf(`%s=%q`, c.LabelRunID, o.RunID))
@@ -486,18 +486,18 @@ func (b bucketSet) add(le model.LabelValue, v float64) {
 }
 
 // quantiles sets the latency quantiles in vals from the buckets, with the
-// interpolation histogram_quantile uses (promql.BucketQuantile), so the
+// interpolation histogram_quantile uses (internal/quantile), so the
 // figures are those the server would compute; absent ones stay NaN.
 func (b bucketSet) quantiles(vals *[numMetrics]float64) {
 	if len(b) < 2 {
 		return
 	}
-	bs := make(promql.Buckets, 0, len(b))
+	bs := make([]quantile.Bucket, 0, len(b))
 	for ub, n := range b {
-		bs = append(bs, promql.Bucket{UpperBound: ub, Count: n})
+		bs = append(bs, quantile.Bucket{UpperBound: ub, Count: n})
 	}
 	for _, q := range quantiles {
-		if v, _, _, _, _, _ := promql.BucketQuantile(q.q, bs); !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if v := quantile.Of(q.q, bs); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			vals[q.idx] = v
 		}
 	}

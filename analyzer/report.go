@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/perfbase/perfbase/internal/backend"
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
 
@@ -102,7 +101,7 @@ type BaselineOptions struct {
 const runLookback = 12
 
 // BuildReport compares month with its baseline, reading through q.
-func BuildReport(ctx context.Context, q backend.Querier, o Options, pin BaselineOptions, month Month) (*Report, error) {
+func BuildReport(ctx context.Context, q Querier, o Options, pin BaselineOptions, month Month) (*Report, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -217,7 +216,7 @@ func verdicts(base *Baseline, cur map[string]*BaselineInterface, names []string,
 
 // BuildBaseline computes the baseline a report for month would use: the
 // BaselineMonths months before it, or the pinned month or run.
-func BuildBaseline(ctx context.Context, q backend.Querier, o Options, pin BaselineOptions, month Month) (*Baseline, error) {
+func BuildBaseline(ctx context.Context, q Querier, o Options, pin BaselineOptions, month Month) (*Baseline, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -235,7 +234,7 @@ func BuildBaseline(ctx context.Context, q backend.Querier, o Options, pin Baseli
 	return buildBaseline(ctx, q, o, pin, month, f, days)
 }
 
-func buildBaseline(ctx context.Context, q backend.Querier, o Options, pin BaselineOptions, month Month, f *fetcher, days map[string][]Day) (*Baseline, error) {
+func buildBaseline(ctx context.Context, q Querier, o Options, pin BaselineOptions, month Month, f *fetcher, days map[string][]Day) (*Baseline, error) {
 	loc := o.Location
 	b := &Baseline{Version: BaselineVersion, Created: o.Now().UTC().Truncate(time.Second), Timezone: loc.String()}
 	var start, end time.Time

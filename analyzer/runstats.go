@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/prometheus/promql"
+	"github.com/perfbase/perfbase/internal/quantile"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
@@ -254,15 +254,15 @@ func (s *runSample) quantile(q float64) float64 {
 	if len(s.Buckets) != len(b)+1 {
 		return math.NaN()
 	}
-	bs := make(promql.Buckets, len(s.Buckets))
+	bs := make([]quantile.Bucket, len(s.Buckets))
 	for i, n := range s.Buckets {
 		ub := math.Inf(1)
 		if i < len(b) {
 			ub = b[i]
 		}
-		bs[i] = promql.Bucket{UpperBound: ub, Count: n}
+		bs[i] = quantile.Bucket{UpperBound: ub, Count: n}
 	}
-	v, _, _, _, _, _ := promql.BucketQuantile(q, bs)
+	v := quantile.Of(q, bs)
 	if math.IsInf(v, 0) {
 		return math.NaN()
 	}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prometheus/prometheus/promql"
+	"github.com/perfbase/perfbase/internal/quantile"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
@@ -286,7 +286,7 @@ func (cfg RunsConfig) runInterface(rng *rand.Rand, in Interface, run Run, window
 		probs[len(bounds)] = 1 - prev
 		multinomial(rng, done, probs, wb)
 		var cum float64
-		bs := make(promql.Buckets, len(wb))
+		bs := make([]quantile.Bucket, len(wb))
 		for i, n := range wb {
 			cum += n
 			ri.Buckets[i] += cum
@@ -294,13 +294,13 @@ func (cfg RunsConfig) runInterface(rng *rand.Rand, in Interface, run Run, window
 			if i < len(bounds) {
 				ub = bounds[i]
 			}
-			bs[i] = promql.Bucket{UpperBound: ub, Count: cum}
+			bs[i] = quantile.Bucket{UpperBound: ub, Count: cum}
 		}
 		win.P50, win.P90, win.P99 = math.NaN(), math.NaN(), math.NaN()
 		if done > 0 {
-			win.P50, _, _, _, _, _ = promql.BucketQuantile(0.5, bs)
-			win.P90, _, _, _, _, _ = promql.BucketQuantile(0.9, bs)
-			win.P99, _, _, _, _, _ = promql.BucketQuantile(0.99, bs)
+			win.P50 = quantile.Of(0.5, bs)
+			win.P90 = quantile.Of(0.9, bs)
+			win.P99 = quantile.Of(0.99, bs)
 		}
 		ri.Success += win.Success
 		ri.BusinessFailure += win.BusinessFailure

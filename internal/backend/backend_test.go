@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perfbase/perfbase/analyzer"
+
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -280,3 +282,9 @@ func TestRemoteRealServers(t *testing.T) {
 		})
 	}
 }
+
+// Every backend is what the analyzer reads through.
+var (
+	_ analyzer.Querier = backend.Querier(nil)
+	_ analyzer.Querier = backend.Backend(nil)
+)

@@ -3,7 +3,7 @@ package runrecord
 import (
 	"math"
 
-	"github.com/prometheus/prometheus/promql"
+	"github.com/perfbase/perfbase/internal/quantile"
 )
 
 // Quantile returns the q-quantile in seconds of a cumulative histogram
@@ -14,12 +14,11 @@ func Quantile(q float64, buckets []Bucket) float64 {
 	if len(buckets) < 2 {
 		return math.NaN()
 	}
-	bs := make(promql.Buckets, len(buckets))
+	bs := make([]quantile.Bucket, len(buckets))
 	for i, b := range buckets {
-		bs[i] = promql.Bucket{UpperBound: b.UpperBound, Count: b.Count}
+		bs[i] = quantile.Bucket{UpperBound: b.UpperBound, Count: b.Count}
 	}
-	v, _, _, _, _, _ := promql.BucketQuantile(q, bs)
-	return v
+	return quantile.Of(q, bs)
 }
 
 // windowLatency returns the window quantiles of a histogram, nil when any
