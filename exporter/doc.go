@@ -9,9 +9,10 @@
 // Pusher sends it to a Pushgateway or VictoriaMetrics for loaders that
 // Prometheus cannot scrape.
 //
-// VMMetrics records the same series with VictoriaMetrics/metrics; it exists
-// so that the cost of recording can be compared between the two libraries
-// (see BenchmarkRecord) and for users who prefer that library's footprint.
+// The tests keep a second Recorder built on VictoriaMetrics/metrics
+// (vm_test.go): it records the same series, which shows the layout does
+// not depend on client_golang, and BenchmarkRecord compares the cost of
+// recording with the two libraries.
 //
 // Metric and label names come from internal/conventions, which the
 // analyzer, dashboards and alerts read too.

@@ -12,6 +12,7 @@
 // month, each split into windows, with run-to-run and within-run
 // variation) and yields what a run record holds, per run and interface.
 //
-//	cfg := synth.Demo(time.Now(), 4, time.UTC)
+//	cfg := synth.Config{Start: from, End: to, Seed: 1, RunDuration: 10 * time.Minute,
+//		Interfaces: []synth.Interface{{Name: "query_bill", RPS: 20, Median: 15 * time.Millisecond, Sigma: 0.4}}}
 //	err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) })
 package synth

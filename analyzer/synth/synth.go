@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -254,7 +253,7 @@ func (cfg Config) Generate(fn AppendFunc) error {
 	buckets := c.DurationBuckets()
 	les := make([]string, len(buckets)+1)
 	for i, b := range buckets {
-		les[i] = formatLe(b)
+		les[i] = c.FormatLe(b)
 	}
 	les[len(buckets)] = "+Inf"
 	all := cfg.Days()
@@ -419,42 +418,4 @@ func (cfg Config) emitDay(fn AppendFunc, st *dayState, d DayState, buckets []flo
 	}
 	st.started = cfg.Continuous
 	return nil
-}
-
-// formatLe writes a bound as OpenMetrics does ("0.005", "1.0"), the form
-// the store's scraper and importer use.
-func formatLe(v float64) string {
-	s := strconv.FormatFloat(v, 'g', -1, 64)
-	for _, r := range s {
-		if r == '.' || r == 'e' {
-			return s
-		}
-	}
-	return s + ".0"
-}
-
-// Demo returns the history `perfbase demo` writes: `months` months of
-// nightly runs ending before end, for the demo service's interfaces (the
-// names of examples/mixed.yml), with weekly patterns, noise, a few missing
-// nights, and one interface, recharge, 35% slower from the first day of
-// the last month.
-func Demo(end time.Time, months int, loc *time.Location) Config {
-	if loc == nil {
-		loc = time.UTC
-	}
-	end = end.In(loc)
-	last := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, loc)
-	if !last.Before(end) {
-		last = last.AddDate(0, -1, 0)
-	}
-	return Config{
-		Start: last.AddDate(0, -(months - 1), 0), End: end, Location: loc, Seed: 42,
-		Weekly: 0.15, MissingDays: 0.04, RunDuration: 5 * time.Minute,
-		Interfaces: []Interface{
-			{Name: "query_balance", RPS: 30, Median: 8 * time.Millisecond, Sigma: 0.35, BusinessFailure: 0.005, SystemFailure: 0.001},
-			{Name: "query_bill", RPS: 15, Median: 15 * time.Millisecond, Sigma: 0.4, BusinessFailure: 0.01, SystemFailure: 0.001},
-			{Name: "recharge", RPS: 10, Median: 25 * time.Millisecond, Sigma: 0.5, BusinessFailure: 0.02, SystemFailure: 0.002,
-				Changes: []Change{{Kind: LatencyStep, At: last, Size: 0.35}}},
-		},
-	}
 }

@@ -18,7 +18,7 @@ import (
 func TestGenerateInvariants(t *testing.T) {
 	t.Parallel()
 	for _, continuous := range []bool{false, true} {
-		cfg := Demo(time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), 1, nil)
+		cfg := fixture(time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), 1, nil)
 		cfg.Interfaces = cfg.Interfaces[2:]
 		cfg.Continuous, cfg.Warmup = continuous, 0
 		if continuous {
@@ -59,7 +59,7 @@ func TestGenerateInvariants(t *testing.T) {
 
 func TestDaysAreReproducibleAndInjectChanges(t *testing.T) {
 	t.Parallel()
-	cfg := Demo(time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), 4, nil)
+	cfg := fixture(time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), 4, nil)
 	a, b := cfg.Days(), cfg.Days()
 	var before, after []float64
 	for i, d := range a["recharge"] {
@@ -149,7 +149,7 @@ func TestDayNoiseAR(t *testing.T) {
 			t.Errorf("DayNoiseAR %v: lag-1 correlation %.3f, spread %.3f; want %v and 0.1", phi, r, sd, phi)
 		}
 	}
-	d := Demo(time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), 4, nil).Days()["recharge"][0]
+	d := fixture(time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC), 4, nil).Days()["recharge"][0]
 	if d.Median != 0.02417185607256235 {
 		t.Errorf("first demo day's median %.17g: the default history changed", d.Median)
 	}

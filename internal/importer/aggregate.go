@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/perfbase/perfbase/internal/conventions"
-	"github.com/perfbase/perfbase/internal/store"
 )
 
 // Sink receives the samples of imported runs, in ascending time: every
@@ -134,7 +133,7 @@ func (a *aggregator) iface(name string) (*ifaceState, error) {
 			lReq:    l(conventions.MetricRequestsTotal, conventions.LabelOutcome, out),
 		}
 		for _, b := range append(a.buckets, math.Inf(+1)) {
-			os.lBucket = append(os.lBucket, l(conventions.MetricRequestDuration+"_bucket", conventions.LabelOutcome, out, conventions.LabelLe, store.FormatLe(b)))
+			os.lBucket = append(os.lBucket, l(conventions.MetricRequestDuration+"_bucket", conventions.LabelOutcome, out, conventions.LabelLe, conventions.FormatLe(b)))
 		}
 		s.outcomes[o] = os
 	}

@@ -144,7 +144,7 @@ func (d *decoder) series(ss *model.SampleStream) {
 			return
 		}
 		// Bounds written differently ("1" and "1.0") are one bucket.
-		field = "le\x00" + formatLe(le)
+		field = "le\x00" + c.FormatLe(le)
 	default: // scheduled, dropped, active
 		field = name
 	}

@@ -1,7 +1,6 @@
 package runrecord
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,7 +64,7 @@ func Encode(r Record) ([]Sample, error) {
 			Sample{series(c.MetricRecordActive, in...), end, ir.ActiveSeconds},
 		)
 		for _, b := range ir.Buckets {
-			out = append(out, Sample{series(c.MetricRecordDurationBucket, c.LabelInterface, ir.Name, c.LabelLe, formatLe(b.UpperBound)), end, b.Count})
+			out = append(out, Sample{series(c.MetricRecordDurationBucket, c.LabelInterface, ir.Name, c.LabelLe, c.FormatLe(b.UpperBound)), end, b.Count})
 		}
 		for _, o := range c.Outcomes {
 			ls := series(c.MetricRecordWindowRequests, c.LabelInterface, ir.Name, c.LabelOutcome, o)
@@ -89,17 +88,3 @@ func Encode(r Record) ([]Sample, error) {
 // unixSeconds turns milliseconds into seconds; the division is exact
 // enough that math.Round(v*1000) gives the milliseconds back.
 func unixSeconds(ms int64) float64 { return float64(ms) / 1000 }
-
-// formatLe writes a bucket bound the way perfbase's scraper and importer
-// do (OpenMetrics style: "0.005", "1.0", "+Inf"), so that le values of
-// records and raw histograms match.
-func formatLe(v float64) string {
-	if math.IsInf(v, 1) {
-		return "+Inf"
-	}
-	s := strconv.FormatFloat(v, 'g', -1, 64)
-	if strings.ContainsAny(s, ".eE") || strings.Contains(s, "Inf") || strings.Contains(s, "NaN") {
-		return s
-	}
-	return s + ".0"
-}

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
-	"github.com/perfbase/perfbase/internal/store"
 )
 
 // TestRoundTripThroughStore is the end-to-end check of the layout: records
@@ -173,14 +172,5 @@ func TestQueryExprs(t *testing.T) {
 	}
 	if _, err := (Query{Range: time.Hour}).Expr("perfbase_requests_total"); err == nil {
 		t.Error("Expr of a series that is not a record's: no error")
-	}
-}
-
-func TestFormatLeMatchesStore(t *testing.T) {
-	t.Parallel()
-	for _, v := range append(c.DurationBuckets(), math.Inf(1), 1, 100, 1e-7, 2.5e10) {
-		if got, want := formatLe(v), store.FormatLe(v); got != want {
-			t.Errorf("formatLe(%g) = %q, store writes %q", v, got, want)
-		}
 	}
 }

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/perfbase/perfbase/internal/conventions"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -201,7 +202,7 @@ func appendHistogram(m *dto.Metric, name string, add addFunc) error {
 		if math.IsInf(bk.GetUpperBound(), +1) {
 			sawInf = true
 		}
-		if err := add(m, name+"_bucket", labels.BucketLabel, FormatLe(bk.GetUpperBound()), float64(bk.GetCumulativeCount())); err != nil {
+		if err := add(m, name+"_bucket", labels.BucketLabel, conventions.FormatLe(bk.GetUpperBound()), float64(bk.GetCumulativeCount())); err != nil {
 			return err
 		}
 	}
@@ -219,7 +220,7 @@ func appendHistogram(m *dto.Metric, name string, add addFunc) error {
 func appendSummary(m *dto.Metric, name string, add addFunc) error {
 	s := m.GetSummary()
 	for _, q := range s.GetQuantile() {
-		if err := add(m, name, "quantile", FormatLe(q.GetQuantile()), q.GetValue()); err != nil {
+		if err := add(m, name, "quantile", conventions.FormatLe(q.GetQuantile()), q.GetValue()); err != nil {
 			return err
 		}
 	}
@@ -227,25 +228,4 @@ func appendSummary(m *dto.Metric, name string, add addFunc) error {
 		return err
 	}
 	return add(m, name+"_count", "", "", float64(s.GetSampleCount()))
-}
-
-// FormatLe formats a bucket bound or quantile the way OpenMetrics does and
-// Prometheus 3 normalises them: "0.005", "1.0", "+Inf". Every writer in
-// perfbase (scraper, importer) uses it, so le values match across sources.
-func FormatLe(v float64) string {
-	switch {
-	case math.IsInf(v, +1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
-	}
-	s := strconv.FormatFloat(v, 'g', -1, 64)
-	for _, c := range s {
-		if c == '.' || c == 'e' || c == 'E' {
-			return s
-		}
-	}
-	return s + ".0"
 }
