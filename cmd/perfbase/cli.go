@@ -40,10 +40,14 @@ type Globals struct {
 	Stderr io.Writer
 	Logger *slog.Logger
 	ctx    context.Context
+	quit   <-chan struct{}
 }
 
 // Context is cancelled when the user asks perfbase to stop.
 func (g *Globals) Context() context.Context { return g.ctx }
+
+// Quit is closed when the user asks a second time: stop waiting now.
+func (g *Globals) Quit() <-chan struct{} { return g.quit }
 
 func (g *Globals) setup(f *GlobalFlags) error {
 	lvl := promslog.NewLevel()

@@ -14,9 +14,9 @@ import (
 
 	"github.com/perfbase/perfbase/analyzer"
 	"github.com/perfbase/perfbase/analyzer/synth"
-	"github.com/perfbase/perfbase/exporter"
 	"github.com/perfbase/perfbase/internal/backend"
 	"github.com/perfbase/perfbase/internal/demotarget"
+	"github.com/perfbase/perfbase/internal/runner"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
 	"github.com/perfbase/perfbase/loader/scenario"
@@ -126,42 +126,24 @@ func (c *DemoCmd) live(g *Globals, db *store.DB) (_ *loader.Summary, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	runID := "demo-" + time.Now().UTC().Format("20060102T150405Z")
-	metrics, err := exporter.New(exporter.Options{RunID: runID, Scenario: s.Name, Mode: s.Mode})
-	if err != nil {
+	o := runner.DefaultOptions()
+	o.Scenario, o.DB, o.StoreInterval = s, db, 2*time.Second
+	o.RunID = "demo-" + time.Now().UTC().Format("20060102T150405Z")
+	o.Listen, o.Logger, o.Quit = c.Listen, g.Logger, g.Quit()
+	o.Progress = (&loader.ProgressPrinter{W: g.Stderr, Terminal: isTerminal(g.Stderr)}).Print
+	o.Summary = func(sum *loader.Summary) error { return sum.WriteTable(g.Stdout) }
+	fmt.Fprintf(g.Stdout, "2/3 Live load test %q against the demo service at %s (%s):\n\n", o.RunID, target, s.TotalDuration())
+	res, err := runner.Run(g.Context(), o)
+	var ie *runner.InputError
+	switch {
+	case errors.As(err, &ie):
+		return nil, badInput(ie.Err)
+	case err != nil:
 		return nil, fmt.Errorf("demo: %w", err)
+	case res.LoadErr != nil:
+		return nil, fmt.Errorf("demo: %w", res.LoadErr)
 	}
-	if c.Listen != "" {
-		srv, lerr := exporter.Listen(c.Listen, metrics.Registry(), g.Logger)
-		if lerr != nil {
-			return nil, badInput(lerr)
-		}
-		defer func() { err = errors.Join(err, srv.Shutdown(context.Background())) }()
-		g.Logger.Info("serving metrics", "address", srv.Addr())
-	}
-	fmt.Fprintf(g.Stdout, "2/3 Live load test %q against the demo service at %s (%s):\n\n", runID, target, s.TotalDuration())
-	scraper := store.NewScraper(db, metrics.RunGatherer(), 2*time.Second, nil)
-	bg, stop := context.WithCancel(context.Background())
-	defer stop()
-	scraper.Start(bg)
-	pp := &loader.ProgressPrinter{W: g.Stderr, Terminal: isTerminal(g.Stderr)}
-	sum, runErr := loader.Run(g.Context(), s, loader.Options{Recorder: metrics, Logger: g.Logger, Progress: pp.Print})
-	if sum == nil {
-		return nil, fmt.Errorf("demo: %w", runErr)
-	}
-	sum.RunID = runID
-	metrics.Finish(sum)
-	stop()
-	if err := scraper.Stop(); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	if err := sum.WriteTable(g.Stdout); err != nil {
-		return nil, err
-	}
-	if runErr != nil {
-		return nil, fmt.Errorf("demo: %w", runErr)
-	}
-	return sum, nil
+	return res.Summary, nil
 }
 
 // demoHistory is nightly 10-minute runs of the demo interfaces, from

@@ -87,9 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitBadInput
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, quit, stop := signalContext()
 	defer stop()
-	globals := &Globals{Stdout: stdout, Stderr: stderr, ctx: ctx}
+	globals := &Globals{Stdout: stdout, Stderr: stderr, ctx: ctx, quit: quit}
 	if err := globals.setup(&cli.GlobalFlags); err != nil {
 		fmt.Fprintf(stderr, "perfbase: %v\n", err)
 		return exitBadInput
@@ -106,4 +106,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// signalContext returns a context cancelled by the first SIGINT or SIGTERM
+// (the command stops cleanly) and a channel closed by the second (the user
+// insists: lingering and waiting end now).
+func signalContext() (context.Context, <-chan struct{}, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	quit := make(chan struct{})
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sig:
+			close(quit)
+		case <-done:
+		}
+	}()
+	return ctx, quit, func() {
+		signal.Stop(sig)
+		close(done)
+		cancel()
+	}
 }

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/perfbase/perfbase/exporter"
-	"github.com/perfbase/perfbase/internal/store"
+	"github.com/perfbase/perfbase/internal/runner"
 	"github.com/perfbase/perfbase/loader"
 	"github.com/perfbase/perfbase/loader/scenario"
 )
@@ -48,136 +44,53 @@ Examples:
   perfbase run --shard 2/3 --run-id peak-2026-11 examples/mixed.yml   # loader 2 of 3`
 }
 
-var runIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
-
-// Run implements the command.
-func (c *RunCmd) Run(g *Globals) (err error) {
+// Run implements the command: flags to runner.Options, one call, exit code.
+func (c *RunCmd) Run(g *Globals) error {
 	s, err := scenario.Load(c.Scenario)
 	if err != nil {
 		return badInput(err)
 	}
-	start := time.Now()
-	if c.RunID == "" {
-		c.RunID = s.Name + "-" + start.UTC().Format("20060102T1504Z")
-	}
-	if !runIDRe.MatchString(c.RunID) {
-		return badInput(fmt.Errorf("--run-id %q: use letters, digits and _.:- (at most 128)", c.RunID))
-	}
-	metrics, err := exporter.New(exporter.Options{
-		RunID: c.RunID, Scenario: s.Name, Mode: s.Mode, Shard: c.Shard.String(),
-		NativeHistograms: c.NativeHistograms,
-	})
-	if err != nil {
-		return badInput(err)
-	}
-	var pusher *exporter.Pusher
-	if c.PushURL != "" {
-		pusher, err = exporter.NewPusher(exporter.PushOptions{
-			URL: c.PushURL, Kind: c.PushKind, Interval: c.PushInterval,
-			RunID: c.RunID, Shard: c.Shard.String(),
-		}, metrics.Registry())
-		if err != nil {
-			return badInput(err)
-		}
-	}
-	if c.StoreInterval <= 0 {
-		return badInput(fmt.Errorf("--store-interval %s must be positive", c.StoreInterval))
-	}
-	var db *store.DB
+	o := runner.DefaultOptions()
+	o.Scenario, o.RunID, o.Shard, o.NativeHistograms = s, c.RunID, c.Shard, c.NativeHistograms
+	o.Listen, o.Linger, o.Logger, o.Quit = c.Listen, c.Linger, g.Logger, g.Quit()
+	o.StoreInterval = c.StoreInterval
 	if !c.NoStore {
-		db, err = store.Open(c.DataDir, store.DefaultOptions())
-		if err != nil {
-			return badInput(fmt.Errorf("--data-dir: %w", err))
-		}
-		defer closeInto(&err, db, "--data-dir "+c.DataDir)
+		o.DataDir = c.DataDir
 	}
-	var srv *exporter.Server
-	if c.Listen != "" {
-		// Bound before any load, so a port in use costs nothing.
-		srv, err = exporter.Listen(c.Listen, metrics.Registry(), g.Logger)
-		if err != nil {
-			return badInput(err)
-		}
-		g.Logger.Info("serving metrics", "address", srv.Addr())
+	if c.PushURL != "" {
+		o.Push = &exporter.PushOptions{URL: c.PushURL, Kind: c.PushKind, Interval: c.PushInterval}
 	}
-
-	g.Logger.Info("run started", "scenario", s.Name, "run_id", c.RunID, "target", s.RedactedTarget(),
-		"mode", s.Mode, "shard", c.Shard.String(), "duration", s.TotalDuration())
-	ctx := g.Context()
-	bgCtx, stopBG := context.WithCancel(context.Background())
-	defer stopBG()
-	if pusher != nil {
-		go pusher.Run(bgCtx, g.Logger)
-	}
-	var scraper *store.Scraper
-	if db != nil {
-		scraper = store.NewScraper(db, metrics.RunGatherer(), c.StoreInterval, nil)
-		scraper.Start(bgCtx)
-	}
-	opts := loader.Options{Recorder: metrics, Shard: c.Shard, Logger: g.Logger}
 	if p := c.progressPrinter(g); p != nil {
-		opts.Progress = p.Print
+		o.Progress = p.Print
 	}
-	sum, runErr := loader.Run(ctx, s, opts)
-	if sum == nil {
-		return fmt.Errorf("run %s: %w", c.RunID, runErr)
-	}
-	sum.RunID = c.RunID
-	sum.Shard = c.Shard.String()
-	metrics.Finish(sum)
-	stopBG()
-
-	// Everything after the load must happen even when it was interrupted:
-	// the summary and the final push are the run's record.
-	var errs []error
-	if scraper != nil {
-		// The final scrape holds the run's end state.
-		if err := scraper.Stop(); err != nil {
-			errs = append(errs, err)
-		} else {
-			g.Logger.Info("run recorded in the embedded store", "data_dir", db.Dir())
+	o.Summary = func(sum *loader.Summary) error {
+		var errs []error
+		if err := sum.WriteTable(g.Stdout); err != nil {
+			errs = append(errs, fmt.Errorf("write summary: %w", err))
 		}
-	}
-	if err := sum.WriteTable(g.Stdout); err != nil {
-		errs = append(errs, fmt.Errorf("write summary: %w", err))
-	}
-	if c.SummaryJSON != "" {
-		if err := writeSummaryJSON(c.SummaryJSON, sum, g); err != nil {
-			errs = append(errs, err)
+		if c.SummaryJSON != "" {
+			errs = append(errs, writeSummaryJSON(c.SummaryJSON, sum, g))
 		}
+		return errors.Join(errs...)
 	}
-	if pusher != nil {
-		pctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := pusher.Push(pctx); err != nil {
-			errs = append(errs, err)
-		} else {
-			g.Logger.Info("metrics pushed", "kind", c.PushKind)
-		}
-		cancel()
-	}
-	if srv != nil {
-		if c.Linger > 0 {
-			lingerFor(ctx, c.Linger, g)
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := srv.Shutdown(sctx); err != nil {
-			errs = append(errs, err)
-		}
-		cancel()
-	}
-	if err := errors.Join(errs...); err != nil {
+	res, err := runner.Run(g.Context(), o)
+	var ie *runner.InputError
+	switch {
+	case errors.As(err, &ie):
+		return badInput(ie.Err)
+	case err != nil:
 		return err
 	}
-
+	sum, runErr := res.Summary, res.LoadErr
 	switch {
 	case errors.Is(runErr, loader.ErrGuardAborted):
 		return failed(runErr)
 	case runErr != nil:
-		return fmt.Errorf("run %s: %w", c.RunID, runErr)
+		return fmt.Errorf("run %s: %w", sum.RunID, runErr)
 	case sum.Interrupted:
 		return &exitError{code: exitInterrupted, err: errors.New("run interrupted; the summary covers what ran")}
 	case !sum.Passed:
-		return failed(fmt.Errorf("run %s: thresholds failed: %s", c.RunID, failedThresholds(sum)))
+		return failed(fmt.Errorf("run %s: thresholds failed: %s", sum.RunID, failedThresholds(sum)))
 	}
 	return nil
 }
@@ -220,32 +133,4 @@ func failedThresholds(sum *loader.Summary) string {
 		}
 	}
 	return strings.Join(out, "; ")
-}
-
-// lingerFor keeps /metrics served after the run so that the last scrape
-// sees its final state, also after Ctrl-C; once the run was interrupted, a
-// second Ctrl-C ends the wait.
-func lingerFor(ctx context.Context, d time.Duration, g *Globals) {
-	stop := ctx.Done()
-	if ctx.Err() != nil {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(sig)
-		g.Logger.Info("run interrupted; serving metrics until --linger elapses (Ctrl-C again to quit now)", "linger", d)
-		stopSig := make(chan struct{})
-		go func() {
-			select {
-			case <-sig:
-			case <-time.After(d):
-			}
-			close(stopSig)
-		}()
-		stop = stopSig
-	} else {
-		g.Logger.Info("run ended; serving metrics until --linger elapses", "linger", d)
-	}
-	select {
-	case <-time.After(d):
-	case <-stop:
-	}
 }

@@ -1,0 +1,169 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/perfbase/perfbase/internal/store"
+	"github.com/perfbase/perfbase/loader"
+	"github.com/perfbase/perfbase/loader/scenario"
+)
+
+func testScenario(t *testing.T, target string) *scenario.Scenario {
+	t.Helper()
+	y := fmt.Sprintf(`name: runner-test
+target: %s
+interfaces:
+  - name: ping
+    path: /ping
+stages:
+  - {duration: 1s, rate: 50}
+`, target)
+	s, err := scenario.Parse([]byte(y), "runner-test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
+	s := testScenario(t, "http://127.0.0.1:1")
+	good := func() Options {
+		o := DefaultOptions()
+		o.Scenario, o.DataDir = s, t.TempDir()
+		return o
+	}
+	if o := good(); o.validate() != nil {
+		t.Fatalf("good options rejected: %v", o.validate())
+	}
+	cases := []struct {
+		name   string
+		mutate func(*Options)
+		want   string
+	}{
+		{"no scenario", func(o *Options) { o.Scenario = nil }, "no scenario"},
+		{"bad run id", func(o *Options) { o.RunID = "a b" }, `--run-id "a b"`},
+		{"run id too long", func(o *Options) { o.RunID = strings.Repeat("a", 129) }, "at most 128"},
+		{"store interval", func(o *Options) { o.StoreInterval = 0 }, "--store-interval 0s"},
+		{"negative linger", func(o *Options) { o.Linger = -time.Second }, "--linger -1s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := good()
+			tc.mutate(&o)
+			err := o.validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("validate() = %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	o := good()
+	o.Now = func() time.Time { return time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC) }
+	if err := o.validate(); err != nil || o.RunID != "runner-test-20261126T0800Z" {
+		t.Fatalf("default run id %q, %v", o.RunID, err)
+	}
+}
+
+// TestRunRecordsAndSummarisesFirst runs a real load into a real store:
+// every request reaches the target, the summary callback sees it before
+// the store is closed, and the store holds the summary's counts.
+func TestRunRecordsAndSummarisesFirst(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	defer ts.Close()
+	dir := t.TempDir()
+	o := DefaultOptions()
+	o.Scenario, o.DataDir, o.RunID, o.StoreInterval = testScenario(t, ts.URL), dir, "r1", 200*time.Millisecond
+	var calls int
+	o.Summary = func(sum *loader.Summary) error {
+		calls++
+		if sum.RunID != "r1" || sum.Shard != "" { // a run not split has no shard label
+			return fmt.Errorf("summary run %q shard %q", sum.RunID, sum.Shard)
+		}
+		return nil
+	}
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Fatalf("summary callback called %d times", calls)
+	}
+	is := res.Summary.Interfaces[0]
+	if is.Scheduled == 0 || int64(is.Success) != hits.Load() {
+		t.Fatalf("summary: %d scheduled, %d success; target saw %d", is.Scheduled, is.Success, hits.Load())
+	}
+	db, err := store.Open(dir, store.DefaultOptions())
+	if err != nil {
+		t.Fatalf("store not closed by the run: %v", err)
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	v, err := db.Querier().Query(context.Background(), `sum(perfbase_requests_total{run_id="r1",outcome="success"})`, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok || len(vec) != 1 || uint64(vec[0].Value) != is.Success {
+		t.Fatalf("store holds %v, summary says %d successes", v, is.Success)
+	}
+}
+
+// TestRunRefusedBeforeLoad: a port in use is the user's input, reported
+// as an InputError, and no request is sent.
+func TestRunRefusedBeforeLoad(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	defer ts.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	o := DefaultOptions()
+	o.Scenario, o.Listen = testScenario(t, ts.URL), l.Addr().String()
+	_, err = Run(t.Context(), o)
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Run with a busy port: %v, want an InputError", err)
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("%d requests sent by a refused run", hits.Load())
+	}
+}
+
+// TestLingerEndsOnQuit: after an interrupted run, a second Ctrl-C (Quit)
+// ends the linger at once.
+func TestLingerEndsOnQuit(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	quit := make(chan struct{})
+	close(quit)
+	o := DefaultOptions()
+	o.Linger, o.Quit = time.Hour, quit
+	done := make(chan struct{})
+	go func() { o.linger(ctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("linger of an hour did not end on Quit")
+	}
+}
