@@ -9,6 +9,9 @@
 // Pusher sends it to a Pushgateway or VictoriaMetrics for loaders that
 // Prometheus cannot scrape.
 //
+// BaselineServer serves a saved baseline file as gauges for `perfbase
+// serve`, reloading it on demand without a gap in what is scraped.
+//
 // The tests keep a second Recorder built on VictoriaMetrics/metrics
 // (vm_test.go): it records the same series, which shows the layout does
 // not depend on client_golang, and BenchmarkRecord compares the cost of

@@ -1,24 +1,13 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/perfbase/perfbase/analyzer"
-	"github.com/perfbase/perfbase/internal/conventions"
+	"github.com/perfbase/perfbase/exporter"
 )
 
 // ServeCmd exposes a saved baseline as Prometheus gauges, so that rules can
@@ -30,7 +19,7 @@ type ServeCmd struct {
 
 // Run implements the command.
 func (c *ServeCmd) Run(g *Globals) error {
-	s, err := newBaselineServer(c.Baseline, g.Logger)
+	s, err := exporter.NewBaselineServer(c.Baseline, g.Logger)
 	if err != nil {
 		return badInput(err)
 	}
@@ -41,146 +30,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	g.Logger.Info("serving baseline", "file", c.Baseline, "listen", l.Addr().String(), "interfaces", len(s.current.Load().Interfaces))
-	if err := s.serve(g.Context(), l, hup); err != nil {
+	g.Logger.Info("serving baseline", "file", c.Baseline, "listen", l.Addr().String(), "interfaces", s.Interfaces())
+	if err := s.Serve(g.Context(), l, hup); err != nil {
 		return failed(err)
 	}
 	return nil
-}
-
-// baselineServer holds the served baseline behind an atomic pointer: a
-// reload swaps it whole, so a scrape sees the old or the new baseline,
-// never a mix and never nothing.
-type baselineServer struct {
-	file    string
-	logger  *slog.Logger
-	current atomic.Pointer[analyzer.Baseline]
-	loaded  atomic.Int64 // Unix nanoseconds of the last successful load
-
-	registry   *prometheus.Registry
-	failures   prometheus.Counter
-	lastReload prometheus.Gauge
-	now        func() time.Time
-}
-
-func newBaselineServer(file string, logger *slog.Logger) (*baselineServer, error) {
-	s := &baselineServer{file: file, logger: logger, registry: prometheus.NewRegistry(), now: time.Now}
-	b, err := analyzer.LoadBaseline(file)
-	if err != nil {
-		return nil, err
-	}
-	s.current.Store(b)
-	s.loaded.Store(s.now().UnixNano())
-	s.failures = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: conventions.MetricBaselineReloadFailures,
-		Help: "Baseline reloads that failed; the previous baseline is still served.",
-	})
-	s.lastReload = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: conventions.MetricBaselineReloadSuccess,
-		Help: "1 when the last baseline (re)load succeeded, 0 when it failed.",
-	})
-	s.lastReload.Set(1)
-	s.registry.MustRegister(s.failures, s.lastReload, (*baselineCollector)(s),
-		versioncollector.NewCollector(conventions.Namespace))
-	return s, nil
-}
-
-// reload reads the file again; on error the current baseline stays.
-func (s *baselineServer) reload() error {
-	b, err := analyzer.LoadBaseline(s.file)
-	if err != nil {
-		s.failures.Inc()
-		s.lastReload.Set(0)
-		s.logger.Error("baseline reload failed; still serving the previous one", "file", s.file, "err", err)
-		return err
-	}
-	s.current.Store(b)
-	s.loaded.Store(s.now().UnixNano())
-	s.lastReload.Set(1)
-	s.logger.Info("baseline reloaded", "file", s.file, "interfaces", len(b.Interfaces), "period", b.Source.String())
-	return nil
-}
-
-func (s *baselineServer) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: s.registry}))
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "OK") })
-	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			http.Error(w, "use POST", http.StatusMethodNotAllowed)
-			return
-		}
-		if err := s.reload(); err != nil {
-			http.Error(w, "reload failed; previous baseline kept: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintln(w, "reloaded")
-	})
-	return mux
-}
-
-// serve answers on l until ctx is done, reloading on every value of reload.
-func (s *baselineServer) serve(ctx context.Context, l net.Listener, reload <-chan os.Signal) error {
-	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	for {
-		select {
-		case <-reload:
-			_ = s.reload() // logged and counted; the old baseline stays
-		case err := <-errc:
-			return fmt.Errorf("metrics server stopped: %w", err)
-		case <-ctx.Done():
-			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("could not stop the metrics server: %w", err)
-			}
-			return nil
-		}
-	}
-}
-
-// baselineCollector turns the current baseline into gauges at scrape time.
-type baselineCollector baselineServer
-
-var (
-	baselineDescs = func() map[string]*prometheus.Desc {
-		m := map[string]*prometheus.Desc{}
-		for _, k := range conventions.BaselineMetrics {
-			m[k] = prometheus.NewDesc(conventions.BaselineGauge(k),
-				fmt.Sprintf("Baseline %s of each interface, from the served baseline file.", k),
-				[]string{conventions.LabelInterface}, nil)
-		}
-		return m
-	}()
-	baselineInfoDesc = prometheus.NewDesc(conventions.MetricBaselineInfo,
-		"1 for the served baseline; labels say where its figures come from.",
-		[]string{"kind", "period", "created"}, nil)
-	baselineLoadedDesc = prometheus.NewDesc(conventions.MetricBaselineLoadedAt,
-		"When the served baseline was last loaded, in Unix seconds.", nil, nil)
-)
-
-// Describe implements prometheus.Collector.
-func (c *baselineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range baselineDescs {
-		ch <- d
-	}
-	ch <- baselineInfoDesc
-	ch <- baselineLoadedDesc
-}
-
-// Collect implements prometheus.Collector.
-func (c *baselineCollector) Collect(ch chan<- prometheus.Metric) {
-	b := c.current.Load()
-	ch <- prometheus.MustNewConstMetric(baselineInfoDesc, prometheus.GaugeValue, 1,
-		b.Source.Kind, b.Source.String(), b.Created.UTC().Format(time.RFC3339))
-	ch <- prometheus.MustNewConstMetric(baselineLoadedDesc, prometheus.GaugeValue, float64(c.loaded.Load())/1e9)
-	for _, in := range b.Interfaces {
-		for _, k := range conventions.BaselineMetrics {
-			if v, ok := in.Metrics[k]; ok {
-				ch <- prometheus.MustNewConstMetric(baselineDescs[k], prometheus.GaugeValue, v, in.Name)
-			}
-		}
-	}
 }

@@ -46,6 +46,11 @@ const (
 	MetricBaselinePrefix = "perfbase_baseline_"
 	// MetricBaselineInfo is 1 for the loaded baseline, with its source and period.
 	MetricBaselineInfo = "perfbase_baseline_info"
+	// Labels of MetricBaselineInfo: the baseline's kind (months, run...),
+	// its period as reports print it, and when the file was made (RFC 3339).
+	LabelBaselineKind    = "kind"
+	LabelBaselinePeriod  = "period"
+	LabelBaselineCreated = "created"
 )
 
 // Label names.
