@@ -7,7 +7,6 @@ import (
 
 	"github.com/perfbase/perfbase/alerts"
 	"github.com/perfbase/perfbase/analyzer"
-	"github.com/perfbase/perfbase/internal/conventions"
 	"github.com/perfbase/perfbase/loader/scenario"
 )
 
@@ -54,49 +53,22 @@ func (c *AlertsCmd) Run(g *Globals) error {
 	return nil
 }
 
-// objectives reads the scenario's thresholds and the baseline's success
-// ratios. A scenario threshold wins for its interface; the baseline fills in
-// the interfaces the scenario leaves out.
+// objectives loads the files and lets alerts.ObjectivesFrom merge them.
 func objectives(scenarioFile, baselineFile string) ([]alerts.Objective, error) {
-	var out []alerts.Objective
-	seen := map[string]bool{}
+	var (
+		s   *scenario.Scenario
+		b   *analyzer.Baseline
+		err error
+	)
 	if scenarioFile != "" {
-		s, err := scenario.Load(scenarioFile)
-		if err != nil {
+		if s, err = scenario.Load(scenarioFile); err != nil {
 			return nil, err
-		}
-		// Merged as when a run is judged: the "*" thresholds apply to every
-		// interface, and an interface's own ones replace them field by field.
-		for _, in := range s.Interfaces {
-			th := s.ThresholdsFor(in.Name)
-			ob := alerts.Objective{Interface: in.Name, Source: conventions.ObjectiveSourceScenario,
-				SystemSuccess: th.SystemSuccess, BusinessSuccess: th.BusinessSuccess}
-			if th.MaxDropped != nil {
-				ob.MaxDropped = *th.MaxDropped
-			}
-			if ob.SystemSuccess == 0 && ob.BusinessSuccess == 0 && ob.MaxDropped == 0 {
-				continue
-			}
-			seen[in.Name] = true
-			out = append(out, ob)
 		}
 	}
 	if baselineFile != "" {
-		b, err := analyzer.LoadBaseline(baselineFile)
-		if err != nil {
+		if b, err = analyzer.LoadBaseline(baselineFile); err != nil {
 			return nil, err
 		}
-		for _, in := range b.Interfaces {
-			if seen[in.Name] {
-				continue
-			}
-			ob := alerts.Objective{Interface: in.Name, SystemSuccess: in.Metrics[conventions.BaselineSystemSuccess],
-				BusinessSuccess: in.Metrics[conventions.BaselineBusinessSuccess], Source: conventions.ObjectiveSourceBaseline}
-			if ob.SystemSuccess == 0 && ob.BusinessSuccess == 0 {
-				continue
-			}
-			out = append(out, ob)
-		}
 	}
-	return out, nil
+	return alerts.ObjectivesFrom(s, b), nil
 }
