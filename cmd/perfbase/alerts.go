@@ -16,13 +16,13 @@ type AlertsCmd struct {
 	Scenario string `help:"Scenario file whose thresholds become the interfaces' success objectives." type:"existingfile"`
 	Baseline string `help:"Baseline file whose success ratios become objectives for interfaces the scenario does not cover." type:"existingfile"`
 
-	LatencyTolerance float64        `help:"Fire when a live quantile is above (1 + this) x its baseline." default:"0.2"`
-	LatencyFor       model.Duration `help:"How long latency must stay above the baseline." default:"10m"`
-	LatencyQuantiles []string       `help:"Baseline latency keys compared with the live quantiles." default:"latency_p90_seconds,latency_p99_seconds"`
-	DropTolerance    float64        `help:"Highest dropped/scheduled ratio before the load counts as not reached." default:"0.01"`
-	MaxObjective     float64        `help:"Cap on objectives taken from a baseline, so 100% success leaves a budget." default:"0.999"`
-	LoaderJob        string         `help:"Prometheus job that scrapes perfbase run." default:"perfbase"`
-	RunbookURL       string         `help:"Runbook page; the alert name is appended as an anchor." default:"https://github.com/perfbase/perfbase/blob/main/docs/alerts.md"`
+	LatencyTolerance float64        `help:"Fire when a live quantile is above (1 + this) x its baseline." default:"${alerts_latency_tol}"`
+	LatencyFor       model.Duration `help:"How long latency must stay above the baseline." default:"${alerts_latency_for}"`
+	LatencyQuantiles []string       `help:"Baseline latency keys compared with the live quantiles." default:"${alerts_latency_keys}"`
+	DropTolerance    float64        `help:"Highest dropped/scheduled ratio before the load counts as not reached." default:"${alerts_drop_tol}"`
+	MaxObjective     float64        `help:"Cap on objectives taken from a baseline, so 100% success leaves a budget." default:"${alerts_max_objective}"`
+	LoaderJob        string         `help:"Prometheus job that scrapes perfbase run." default:"${alerts_loader_job}"`
+	RunbookURL       string         `help:"Runbook page; the alert name is appended as an anchor." default:"${alerts_runbook_url}"`
 	EvalInterval     model.Duration `help:"Evaluation interval of the rule groups (0: Prometheus' global one)." default:"0s"`
 }
 

@@ -73,6 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kong.Exit(func(code int) { exit = code }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, Summary: true}),
 		kong.Vars{"version": versionString()},
+		defaultVars(),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "perfbase: %v\n", err)

@@ -21,12 +21,12 @@ type analysisFlags struct {
 
 	Timezone       string        `help:"Time zone of calendar months and days (IANA name)." default:"UTC"`
 	RunID          string        `name:"run-id" help:"Only read this run_id (default: all runs)."`
-	BaselineMonths int           `name:"baseline-months" help:"Baseline: the N months before the report month." default:"3"`
+	BaselineMonths int           `name:"baseline-months" help:"Baseline: the N months before the report month." default:"${report_baseline_months}"`
 	BaselineMonth  string        `name:"baseline-month" help:"Baseline: this one month (YYYY-MM) instead." placeholder:"YYYY-MM"`
 	BaselineRun    string        `name:"baseline-run" help:"Baseline: this run_id (looked for in the 12 months before) instead."`
-	Resolution     time.Duration `help:"Step for active time and peak throughput; at least twice the scrape interval." default:"1m"`
-	Parallel       int           `help:"Queries in flight at once." default:"4"`
-	Batch          int           `help:"Interfaces per query at most, to bound memory on large stores (0 = all at once)." default:"10"`
+	Resolution     time.Duration `help:"Step for active time and peak throughput; at least twice the scrape interval." default:"${report_resolution}"`
+	Parallel       int           `help:"Queries in flight at once." default:"${report_parallel}"`
+	Batch          int           `help:"Interfaces per query at most, to bound memory on large stores (0 = all at once)." default:"${report_batch}"`
 }
 
 func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.BaselineOptions, error) {
@@ -61,11 +61,11 @@ type ReportCmd struct {
 	Output       string  `short:"o" help:"Write the report to this file instead of stdout." type:"path"`
 	Color        string  `help:"Colour the table: auto (on terminals), always or never." default:"auto" enum:"auto,always,never"`
 	BaselineFile string  `name:"baseline-file" help:"Baseline: a file saved by 'perfbase baseline save' instead." type:"existingfile"`
-	TrendMonths  int     `name:"trend-months" help:"Months shown in trends and searched for change points." default:"6"`
-	LatencyTol   float64 `name:"latency-tolerance" help:"Relative latency change that matters." default:"0.10"`
-	SuccessTol   float64 `name:"success-tolerance" help:"Absolute success ratio change that matters (0.001 = 0.1 point)." default:"0.001"`
-	ThroughTol   float64 `name:"throughput-tolerance" help:"Relative throughput change that matters." default:"0.10"`
-	FDR          float64 `name:"fdr" help:"False discovery rate across all interfaces and metrics." default:"0.05"`
+	TrendMonths  int     `name:"trend-months" help:"Months shown in trends and searched for change points." default:"${report_trend_months}"`
+	LatencyTol   float64 `name:"latency-tolerance" help:"Relative latency change that matters." default:"${report_latency_tol}"`
+	SuccessTol   float64 `name:"success-tolerance" help:"Absolute success ratio change that matters (0.001 = 0.1 point)." default:"${report_success_tol}"`
+	ThroughTol   float64 `name:"throughput-tolerance" help:"Relative throughput change that matters." default:"${report_throughput_tol}"`
+	FDR          float64 `name:"fdr" help:"False discovery rate across all interfaces and metrics." default:"${report_fdr}"`
 	Notify       string  `name:"notify-alertmanager" help:"Post each regression to this Alertmanager (v2 API)." placeholder:"URL"`
 }
 

@@ -30,7 +30,7 @@ type RunCmd struct {
 	Progress         string        `help:"Progress display: auto (redrawn on a terminal, lines every 10s otherwise), plain or off." default:"auto" enum:"auto,plain,off"`
 	DataDir          string        `help:"Embedded store the run records itself into (query it with 'perfbase query')." default:"perfbase-data" type:"path"`
 	NoStore          bool          `help:"Do not record the run into the embedded store (Prometheus scrapes it, or --push-url)."`
-	StoreInterval    time.Duration `help:"How often the run's metrics are recorded into the embedded store." default:"5s"`
+	StoreInterval    time.Duration `help:"How often the run's metrics are recorded into the embedded store." default:"${run_store_interval}"`
 }
 
 // Help is shown by --help.
