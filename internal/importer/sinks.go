@@ -15,9 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perfbase/perfbase/internal/exposition"
+
 	"github.com/golang/snappy"
 	"github.com/prometheus/common/config"
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 
@@ -114,7 +115,7 @@ func (d *OpenMetricsDestination) Close(_ context.Context, commit bool) error {
 		_ = d.tmp.Close() // discarded: nothing of it is kept
 		return nil
 	}
-	if _, err := d.w.WriteString("# EOF\n"); err != nil {
+	if _, err := d.w.WriteString(exposition.EOF); err != nil {
 		return fmt.Errorf("openmetrics: write %s: %w", d.path, errors.Join(err, d.tmp.Close()))
 	}
 	if err := d.w.Flush(); err != nil {
@@ -140,12 +141,7 @@ type omSink struct {
 }
 
 func (s *omSink) Append(ls labels.Labels, t int64, v float64) error {
-	s.buf = appendSeries(s.buf[:0], ls)
-	s.buf = append(s.buf, ' ')
-	s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
-	s.buf = append(s.buf, ' ')
-	s.buf = strconv.AppendFloat(s.buf, float64(t)/1000, 'f', -1, 64)
-	s.buf = append(s.buf, '\n')
+	s.buf = exposition.AppendSample(s.buf[:0], exposition.OpenMetrics, ls, t, v)
 	_, err := s.d.w.Write(s.buf)
 	return err
 }
@@ -156,29 +152,6 @@ func (s *omSink) Commit(context.Context) (string, error) {
 }
 
 func (s *omSink) Abort() string { return "" }
-
-// appendSeries writes name{l="v",...} with text-format escaping.
-func appendSeries(b []byte, ls labels.Labels) []byte {
-	b = append(b, ls.Get(model.MetricNameLabel)...)
-	b = append(b, '{')
-	first := true
-	ls.Range(func(l labels.Label) {
-		if l.Name == model.MetricNameLabel {
-			return
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, l.Name...)
-		b = append(b, '=', '"')
-		b = append(b, escaper.Replace(l.Value)...)
-		b = append(b, '"')
-	})
-	return append(b, '}')
-}
-
-var escaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
 
 // --- remote write and VictoriaMetrics import ----------------------------
 
@@ -258,12 +231,7 @@ type httpSink struct {
 
 func (s *httpSink) Append(ls labels.Labels, t int64, v float64) error {
 	if s.d.kind == "vm-import" {
-		s.text = appendSeries(s.text, ls)
-		s.text = append(s.text, ' ')
-		s.text = strconv.AppendFloat(s.text, v, 'g', -1, 64)
-		s.text = append(s.text, ' ')
-		s.text = strconv.AppendInt(s.text, t, 10)
-		s.text = append(s.text, '\n')
+		s.text = exposition.AppendSample(s.text, exposition.PrometheusText, ls, t, v)
 	} else {
 		pl := make([]prompb.Label, 0, ls.Len())
 		ls.Range(func(l labels.Label) { pl = append(pl, prompb.Label{Name: l.Name, Value: l.Value}) })
