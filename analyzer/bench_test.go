@@ -3,7 +3,6 @@ package analyzer
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -56,10 +55,7 @@ func BenchmarkAnalysis1000x12(b *testing.B) {
 			rep.Interfaces = append(rep.Interfaces, ir)
 		}
 		findInterfaceChanges(rep.Interfaces, o)
-		if err := rep.Render(io.Discard, FormatJSON, RenderOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		if err := rep.Render(io.Discard, FormatHTML, RenderOptions{}); err != nil {
+		if err := renderHook(rep); err != nil { // JSON and HTML, set by render_test.go
 			b.Fatal(err)
 		}
 	}

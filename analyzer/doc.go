@@ -10,14 +10,15 @@
 // statistical tests and change points, drift verdicts that need both a
 // significant test (Mann-Whitney U on daily values, two-proportion z-tests
 // on success counts, Benjamini-Hochberg across all interfaces and metrics)
-// and a practical magnitude, and renders reports as a table, markdown, JSON
-// or a self-contained HTML page.
+// and a practical magnitude. Package analyzer/render presents a Report (a
+// table, markdown, JSON or a self-contained HTML page) and analyzer/notify
+// posts its regressions to Alertmanager.
 //
 // A minimal use:
 //
-//	rep, err := analyzer.BuildReport(ctx, querier, analyzer.DefaultOptions(), month)
+//	rep, err := analyzer.BuildReport(ctx, querier, analyzer.DefaultOptions(), analyzer.BaselineOptions{}, month)
 //	if err != nil { ... }
-//	err = rep.Render(os.Stdout, analyzer.FormatTable, analyzer.RenderOptions{})
+//	err = render.Render(os.Stdout, rep, render.FormatTable, render.Options{})
 //
 // Saved baselines (Baseline, LoadBaseline, Save) outlive the backend's
 // retention and are read by `perfbase serve`.

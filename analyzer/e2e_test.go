@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -260,11 +261,11 @@ func TestBatchesGiveTheSameReport(t *testing.T) {
 		if err != nil {
 			t.Fatalf("batch %d: %v", batch, err)
 		}
-		var b strings.Builder
-		if err := rep.Render(&b, FormatJSON, RenderOptions{}); err != nil {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
 			t.Fatal(err)
 		}
-		return b.String()
+		return string(b)
 	}
 	all, one := render(0), render(1)
 	if all != one {

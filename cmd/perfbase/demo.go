@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/perfbase/perfbase/analyzer"
+	"github.com/perfbase/perfbase/analyzer/render"
 	"github.com/perfbase/perfbase/analyzer/synth"
 	"github.com/perfbase/perfbase/internal/backend"
 	"github.com/perfbase/perfbase/internal/demotarget"
@@ -92,7 +93,7 @@ func (c *DemoCmd) Run(g *Globals) (err error) {
 		return fmt.Errorf("demo: report: %w", err)
 	}
 	color := isTerminal(g.Stdout) && os.Getenv("NO_COLOR") == ""
-	if err := rep.Render(g.Stdout, analyzer.FormatTable, analyzer.RenderOptions{Color: color}); err != nil {
+	if err := render.Render(g.Stdout, rep, render.FormatTable, render.Options{Color: color}); err != nil {
 		return fmt.Errorf("demo: report: %w", err)
 	}
 	if c.HTML != "" {
@@ -100,7 +101,7 @@ func (c *DemoCmd) Run(g *Globals) (err error) {
 		if err != nil {
 			return badInput(fmt.Errorf("--html: %w", err))
 		}
-		if err := rep.Render(f, analyzer.FormatHTML, analyzer.RenderOptions{}); err != nil {
+		if err := render.Render(f, rep, render.FormatHTML, render.Options{}); err != nil {
 			return fmt.Errorf("demo: HTML report: %w", errors.Join(err, f.Close()))
 		}
 		if err := f.Close(); err != nil {

@@ -8,7 +8,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/common/config"
+
 	"github.com/perfbase/perfbase/analyzer"
+	"github.com/perfbase/perfbase/analyzer/notify"
+	"github.com/perfbase/perfbase/analyzer/render"
 	"github.com/perfbase/perfbase/internal/backend"
 )
 
@@ -67,6 +71,7 @@ type ReportCmd struct {
 	ThroughTol   float64 `name:"throughput-tolerance" help:"Relative throughput change that matters." default:"${report_throughput_tol}"`
 	FDR          float64 `name:"fdr" help:"False discovery rate across all interfaces and metrics." default:"${report_fdr}"`
 	Notify       string  `name:"notify-alertmanager" help:"Post each regression to this Alertmanager (v2 API)." placeholder:"URL"`
+	NotifyHTTP   string  `name:"notify-http-config-file" help:"HTTP client config (auth, TLS) for --notify-alertmanager, in Prometheus' http_config YAML." type:"existingfile"`
 }
 
 // Help shows examples under the flags.
@@ -106,6 +111,12 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 	} else if pin.Month != nil && pin.RunID != "" {
 		return badInput(errors.New("--baseline-month and --baseline-run exclude each other"))
 	}
+	var notifier *http.Client
+	if c.Notify != "" {
+		if notifier, err = httpClient(c.NotifyHTTP, "--notify-http-config-file", "perfbase-notify"); err != nil {
+			return badInput(err)
+		}
+	}
 	be, err := c.open(g)
 	if err != nil {
 		return badInput(err)
@@ -129,7 +140,7 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 		w = bufio.NewWriter(f)
 	}
 	color := c.Color == "always" || c.Color == "auto" && c.Output == "" && isTerminal(g.Stdout) && os.Getenv("NO_COLOR") == ""
-	err = rep.Render(w, analyzer.Format(c.Format), analyzer.RenderOptions{Color: color})
+	err = render.Render(w, rep, render.Format(c.Format), render.Options{Color: color})
 	if err == nil {
 		err = w.Flush()
 	}
@@ -140,7 +151,7 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 		return fmt.Errorf("could not write report: %w", err)
 	}
 	if c.Notify != "" {
-		n, err := analyzer.NotifyAlertmanager(g.Context(), &http.Client{Timeout: 30 * time.Second}, c.Notify, rep, time.Now())
+		n, err := notify.Alertmanager(g.Context(), notifier, c.Notify, rep, time.Now())
 		if err != nil {
 			return err
 		}
@@ -150,4 +161,24 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 		return failed(fmt.Errorf("%d metrics regressed in %s", len(rep.Regressions()), rep.Month))
 	}
 	return nil
+}
+
+// httpClient builds a client from a Prometheus http_config file (auth,
+// TLS, proxy), or the default config when file is empty; flag names the
+// file in errors. Requests time out after 30 s.
+func httpClient(file, flag, name string) (*http.Client, error) {
+	cfg := config.DefaultHTTPClientConfig
+	if file != "" {
+		c, _, err := config.LoadHTTPConfigFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		cfg = *c
+	}
+	cl, err := config.NewClientFromConfig(cfg, name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	cl.Timeout = 30 * time.Second
+	return cl, nil
 }

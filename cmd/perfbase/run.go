@@ -26,6 +26,7 @@ type RunCmd struct {
 	NativeHistograms bool          `help:"Add native histogram buckets to the latency histogram (for backends that ingest them)."`
 	PushURL          string        `help:"Push the metrics at the end (and every --push-interval) to this Pushgateway or VictoriaMetrics URL." placeholder:"URL"`
 	PushKind         string        `help:"What --push-url is: pushgateway or victoriametrics." default:"pushgateway" enum:"pushgateway,victoriametrics"`
+	PushHTTPConfig   string        `name:"push-http-config-file" help:"HTTP client config (auth, TLS) for --push-url, in Prometheus' http_config YAML." type:"existingfile"`
 	PushInterval     time.Duration `help:"Push during the run at this interval; 0 pushes at the end only." default:"0s"`
 	Progress         string        `help:"Progress display: auto (redrawn on a terminal, lines every 10s otherwise), plain or off." default:"auto" enum:"auto,plain,off"`
 	DataDir          string        `help:"Embedded store the run records itself into (query it with 'perfbase query')." default:"perfbase-data" type:"path"`
@@ -58,7 +59,11 @@ func (c *RunCmd) Run(g *Globals) error {
 		o.DataDir = c.DataDir
 	}
 	if c.PushURL != "" {
-		o.Push = &exporter.PushOptions{URL: c.PushURL, Kind: c.PushKind, Interval: c.PushInterval}
+		client, err := httpClient(c.PushHTTPConfig, "--push-http-config-file", "perfbase-push")
+		if err != nil {
+			return badInput(err)
+		}
+		o.Push = &exporter.PushOptions{URL: c.PushURL, Kind: c.PushKind, Interval: c.PushInterval, Client: client}
 	}
 	if p := c.progressPrinter(g); p != nil {
 		o.Progress = p.Print

@@ -1,4 +1,4 @@
-package analyzer
+package render
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/perfbase/perfbase/analyzer"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
@@ -120,11 +122,11 @@ func (ch chart) svg() template.HTML {
 	return template.HTML(b.String())
 }
 
-func latencyFormat(v float64) string { return formatValue(c.BaselineLatencyP50, Num(v)) }
+func latencyFormat(v float64) string { return Value(c.BaselineLatencyP50, analyzer.Num(v)) }
 func ratioFormat(v float64) string   { return fmt.Sprintf("%.2f%%", v*100) }
 
 type htmlInterface struct {
-	InterfaceReport
+	analyzer.InterfaceReport
 	Rows       []htmlRow
 	Charts     []template.HTML
 	CPs        []string
@@ -135,18 +137,18 @@ type htmlRow struct {
 	Metric, Baseline, Current, Change, P, Verdict string
 }
 
-func (r *Report) htmlInterfaces() []htmlInterface {
+func htmlInterfaces(r *analyzer.Report) []htmlInterface {
 	out := make([]htmlInterface, 0, len(r.Interfaces))
 	for _, in := range r.Interfaces {
 		hi := htmlInterface{InterfaceReport: in}
 		for _, key := range tableMetrics {
 			m := in.Metrics[key]
-			hi.Rows = append(hi.Rows, htmlRow{key, formatValue(key, m.Baseline), formatValue(key, m.Current),
-				formatChange(key, m.Change), formatP(m.QValue), m.Verdict})
+			hi.Rows = append(hi.Rows, htmlRow{key, Value(key, m.Baseline), Value(key, m.Current),
+				Change(key, m.Change), formatP(m.QValue), m.Verdict})
 		}
 		for _, cp := range in.ChangePoints {
 			hi.CPs = append(hi.CPs, fmt.Sprintf("%s %s: %s → %s (%s)", cp.Date, cp.Metric,
-				formatValue(cp.Metric, Num(cp.Before)), formatValue(cp.Metric, Num(cp.After)), formatChange(cp.Metric, Num(cp.Change))))
+				Value(cp.Metric, analyzer.Num(cp.Before)), Value(cp.Metric, analyzer.Num(cp.After)), Change(cp.Metric, analyzer.Num(cp.Change))))
 		}
 		for _, tr := range in.Trends {
 			hi.TrendLines = append(hi.TrendLines, describeTrend(tr))
@@ -178,10 +180,10 @@ func (r *Report) htmlInterfaces() []htmlInterface {
 		for i, d := range in.Daily {
 			x := float64(d.Date.Unix()) / 86400
 			dx = append(dx, x)
-			d50 = append(d50, d.Values[mP50])
-			d99 = append(d99, d.Values[mP99])
-			dbiz = append(dbiz, d.Values[mBusiness])
-			dsys = append(dsys, d.Values[mSystem])
+			d50 = append(d50, d.Value(c.BaselineLatencyP50))
+			d99 = append(d99, d.Value(c.BaselineLatencyP99))
+			dbiz = append(dbiz, d.Value(c.BaselineBusinessSuccess))
+			dsys = append(dsys, d.Value(c.BaselineSystemSuccess))
 			index[d.Date.Format("2006-01-02")] = x
 			if d.Date.Day() == 1 || i == 0 {
 				dl = append(dl, chartMark{X: x, Label: d.Date.Format("2006-01")})
@@ -193,17 +195,17 @@ func (r *Report) htmlInterfaces() []htmlInterface {
 			if !ok {
 				return
 			}
-			if isRatioKey(metric) {
+			if IsRatioKey(metric) {
 				okMarks = append(okMarks, chartMark{X: x, Label: label})
 			} else {
 				latMarks = append(latMarks, chartMark{X: x, Label: label})
 			}
 		}
 		for _, cp := range in.ChangePoints {
-			mark(cp.Metric, cp.Date, cp.Date+" "+formatChange(cp.Metric, Num(cp.Change)))
+			mark(cp.Metric, cp.Date, cp.Date+" "+Change(cp.Metric, analyzer.Num(cp.Change)))
 		}
 		for _, tr := range in.Trends {
-			mark(tr.Metric, tr.Start, "trend from "+tr.Start+" "+formatChange(tr.Metric, Num(tr.Change)))
+			mark(tr.Metric, tr.Start, "trend from "+tr.Start+" "+Change(tr.Metric, analyzer.Num(tr.Change)))
 		}
 		hi.Charts = append(hi.Charts, chart{Title: "Daily latency with change points", XLabels: dl, YFormat: latencyFormat, Marks: latMarks,
 			Series: []chartSeries{{Name: "p50", Color: "#1f77b4", X: dx, Y: d50}, {Name: "p99", Color: "#d62728", X: dx, Y: d99}}}.svg())
@@ -214,7 +216,7 @@ func (r *Report) htmlInterfaces() []htmlInterface {
 	return out
 }
 
-func numOr(m map[string]Num, key string) float64 {
+func numOr(m map[string]analyzer.Num, key string) float64 {
 	if v, ok := m[key]; ok {
 		return float64(v)
 	}
@@ -267,9 +269,9 @@ window.addEventListener("load", function () {
 </body></html>
 `))
 
-func (r *Report) renderHTML(w io.Writer) error {
+func renderHTML(r *analyzer.Report, w io.Writer) error {
 	return htmlTemplate.Execute(w, map[string]any{
-		"R": r, "I": r.htmlInterfaces(),
+		"R": r, "I": htmlInterfaces(r),
 		"LatTol": pct(r.Settings.LatencyTolerance), "OkTol": points(r.Settings.SuccessTolerance), "ThrTol": pct(r.Settings.ThroughputTolerance),
 	})
 }

@@ -1,4 +1,7 @@
-package analyzer
+// Package notify posts the regressions of a perfbase report to
+// Alertmanager (its v2 API), one alert per regressed interface and metric,
+// so reports made in CI or nightly reach the same routes as live alerts.
+package notify
 
 import (
 	"bytes"
@@ -10,6 +13,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/perfbase/perfbase/analyzer"
+	"github.com/perfbase/perfbase/analyzer/render"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
@@ -29,13 +35,13 @@ const AlertTTL = 24 * time.Hour
 
 // RegressionAlerts builds one Alertmanager alert per regressed metric.
 // Severity is critical when the change is more than three tolerances.
-func (r *Report) RegressionAlerts(now time.Time) []Alert {
+func RegressionAlerts(r *analyzer.Report, now time.Time) []Alert {
 	var out []Alert
 	for _, reg := range r.Regressions() {
 		m := reg.Result
 		tol := r.Settings.LatencyTolerance
 		switch {
-		case isRatioKey(reg.Metric):
+		case render.IsRatioKey(reg.Metric):
 			tol = r.Settings.SuccessTolerance
 		case reg.Metric == c.BaselineThroughput:
 			tol = r.Settings.ThroughputTolerance
@@ -51,7 +57,7 @@ func (r *Report) RegressionAlerts(now time.Time) []Alert {
 			},
 			Annotations: map[string]string{
 				"summary": fmt.Sprintf("%s %s regressed in %s: %s -> %s (%s)", reg.Interface, reg.Metric, r.Month,
-					formatValue(reg.Metric, m.Baseline), formatValue(reg.Metric, m.Current), formatChange(reg.Metric, m.Change)),
+					render.Value(reg.Metric, m.Baseline), render.Value(reg.Metric, m.Current), render.Change(reg.Metric, m.Change)),
 				"baseline":        fmt.Sprint(float64(m.Baseline)),
 				"current":         fmt.Sprint(float64(m.Current)),
 				"change":          fmt.Sprint(float64(m.Change)),
@@ -66,11 +72,12 @@ func (r *Report) RegressionAlerts(now time.Time) []Alert {
 	return out
 }
 
-// NotifyAlertmanager posts every regression of r to the Alertmanager at
-// baseURL (its /api/v2/alerts endpoint). It posts nothing when nothing
-// regressed and returns how many alerts it sent.
-func NotifyAlertmanager(ctx context.Context, client *http.Client, baseURL string, r *Report, now time.Time) (int, error) {
-	alerts := r.RegressionAlerts(now)
+// Alertmanager posts every regression of r to the Alertmanager at baseURL
+// (its /api/v2/alerts endpoint) with client, which carries the auth and
+// TLS of the user's http_config. It posts nothing when nothing regressed
+// and returns how many alerts it sent.
+func Alertmanager(ctx context.Context, client *http.Client, baseURL string, r *analyzer.Report, now time.Time) (int, error) {
+	alerts := RegressionAlerts(r, now)
 	if len(alerts) == 0 {
 		return 0, nil
 	}
@@ -88,7 +95,7 @@ func NotifyAlertmanager(ctx context.Context, client *http.Client, baseURL string
 	if err != nil {
 		return 0, fmt.Errorf("could not post alerts to Alertmanager: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return 0, fmt.Errorf("alertmanager refused %d alerts: %s: %s", len(alerts), resp.Status, strings.TrimSpace(string(msg)))

@@ -1,4 +1,8 @@
-package analyzer
+// Package render writes perfbase reports as a terminal table (optionally
+// coloured), markdown, JSON or a self-contained HTML page with SVG charts.
+// It only presents an analyzer.Report; every figure and verdict comes from
+// the analyzer.
+package render
 
 import (
 	"encoding/json"
@@ -9,13 +13,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/perfbase/perfbase/analyzer"
+
 	c "github.com/perfbase/perfbase/internal/conventions"
 )
 
 // Format is a report output format.
 type Format string
 
-// Report formats.
+// analyzer.Report formats.
 const (
 	FormatTable    Format = "table"
 	FormatMarkdown Format = "markdown"
@@ -26,8 +32,8 @@ const (
 // Formats lists the formats for flags and help.
 var Formats = []Format{FormatTable, FormatMarkdown, FormatJSON, FormatHTML}
 
-// RenderOptions tune rendering.
-type RenderOptions struct {
+// Options tune rendering.
+type Options struct {
 	// Color adds ANSI colours to the table (for terminals).
 	Color bool
 }
@@ -39,23 +45,23 @@ var tableMetrics = []string{
 }
 
 // Render writes the report in format f.
-func (r *Report) Render(w io.Writer, f Format, o RenderOptions) error {
+func Render(w io.Writer, r *analyzer.Report, f Format, o Options) error {
 	switch f {
 	case FormatTable:
-		return r.renderTable(w, o)
+		return renderTable(r, w, o)
 	case FormatMarkdown:
-		return r.renderMarkdown(w)
+		return renderMarkdown(r, w)
 	case FormatJSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	case FormatHTML:
-		return r.renderHTML(w)
+		return renderHTML(r, w)
 	}
 	return fmt.Errorf("unknown report format %q (want table, markdown, json or html)", f)
 }
 
-func (r *Report) title() string {
+func title(r *analyzer.Report) string {
 	return fmt.Sprintf("perfbase report %s (%s) against baseline %s [%s]: %s",
 		r.Month, r.Timezone, r.Baseline.String(), r.Baseline.Kind, strings.ToUpper(r.Verdict))
 }
@@ -71,26 +77,26 @@ const (
 
 func colorFor(v string) string {
 	switch v {
-	case VerdictRegressed:
+	case analyzer.VerdictRegressed:
 		return ansiRed + ansiBold
-	case VerdictImproved:
+	case analyzer.VerdictImproved:
 		return ansiGreen
-	case VerdictNotComparable:
+	case analyzer.VerdictNotComparable:
 		return ansiYellow
-	case VerdictInsufficient:
+	case analyzer.VerdictInsufficient:
 		return ansiDim
 	}
 	return ""
 }
 
-func (r *Report) renderTable(w io.Writer, o RenderOptions) error {
+func renderTable(r *analyzer.Report, w io.Writer, o Options) error {
 	paint := func(v string) string {
 		if !o.Color || colorFor(v) == "" {
 			return v
 		}
 		return colorFor(v) + v + ansiReset
 	}
-	fmt.Fprintln(w, r.title())
+	fmt.Fprintln(w, title(r))
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "INTERFACE\tMETRIC\tTREND\tBASELINE\tCURRENT\tCHANGE\tP(ADJ)\tVERDICT")
@@ -103,7 +109,7 @@ func (r *Report) renderTable(w io.Writer, o RenderOptions) error {
 			}
 			// the verdict is last so its colour codes do not upset alignment
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, key, sparkline(in.Trend, key),
-				formatValue(key, m.Baseline), formatValue(key, m.Current), formatChange(key, m.Change),
+				Value(key, m.Baseline), Value(key, m.Current), Change(key, m.Change),
 				formatP(m.QValue), paint(m.Verdict))
 		}
 		fmt.Fprintf(tw, "\t=> %s\t\t\t\t\t\t%s\n", in.Name, paint(in.Verdict))
@@ -116,7 +122,7 @@ func (r *Report) renderTable(w io.Writer, o RenderOptions) error {
 	return nil
 }
 
-func writeChangePoints(w io.Writer, r *Report, bullet string) {
+func writeChangePoints(w io.Writer, r *analyzer.Report, bullet string) {
 	header := false
 	for _, in := range r.Interfaces {
 		for _, cp := range in.ChangePoints {
@@ -128,23 +134,23 @@ func writeChangePoints(w io.Writer, r *Report, bullet string) {
 				header = true
 			}
 			fmt.Fprintf(w, "%s%s %s %s: %s -> %s (%s)\n", bullet, cp.Date, in.Name, cp.Metric,
-				formatValue(cp.Metric, Num(cp.Before)), formatValue(cp.Metric, Num(cp.After)), formatChange(cp.Metric, Num(cp.Change)))
+				Value(cp.Metric, analyzer.Num(cp.Before)), Value(cp.Metric, analyzer.Num(cp.After)), Change(cp.Metric, analyzer.Num(cp.Change)))
 		}
 	}
 }
 
 // describeTrend is a trend in one line: its span, levels, change and pace.
-func describeTrend(tr Trend) string {
+func describeTrend(tr analyzer.Trend) string {
 	span := tr.Start + " to " + tr.End
 	if tr.Ongoing {
 		span = "since " + tr.Start + " (ongoing)"
 	}
 	return fmt.Sprintf("%s %s: %s -> %s (%s, %s per 30 days)", span, tr.Metric,
-		formatValue(tr.Metric, Num(tr.Before)), formatValue(tr.Metric, Num(tr.After)),
-		formatChange(tr.Metric, Num(tr.Change)), formatChange(tr.Metric, Num(tr.SlopePer30d)))
+		Value(tr.Metric, analyzer.Num(tr.Before)), Value(tr.Metric, analyzer.Num(tr.After)),
+		Change(tr.Metric, analyzer.Num(tr.Change)), Change(tr.Metric, analyzer.Num(tr.SlopePer30d)))
 }
 
-func writeTrends(w io.Writer, r *Report, bullet string) {
+func writeTrends(w io.Writer, r *analyzer.Report, bullet string) {
 	header := false
 	for _, in := range r.Interfaces {
 		for _, tr := range in.Trends {
@@ -160,8 +166,8 @@ func writeTrends(w io.Writer, r *Report, bullet string) {
 	}
 }
 
-func (r *Report) renderMarkdown(w io.Writer) error {
-	fmt.Fprintf(w, "# %s\n\n", r.title())
+func renderMarkdown(r *analyzer.Report, w io.Writer) error {
+	fmt.Fprintf(w, "# %s\n\n", title(r))
 	fmt.Fprintf(w, "Tolerances: latency %s, success %s, throughput %s; false discovery rate %g.\n\n",
 		pct(r.Settings.LatencyTolerance), points(r.Settings.SuccessTolerance), pct(r.Settings.ThroughputTolerance), r.Settings.FDR)
 	fmt.Fprintln(w, "| Interface | Metric | Trend | Baseline | Current | Change | p (adjusted) | Verdict |")
@@ -170,11 +176,11 @@ func (r *Report) renderMarkdown(w io.Writer) error {
 		for _, key := range tableMetrics {
 			m := in.Metrics[key]
 			v := m.Verdict
-			if v == VerdictRegressed {
+			if v == analyzer.VerdictRegressed {
 				v = "**" + v + "**"
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", in.Name, key, sparkline(in.Trend, key),
-				formatValue(key, m.Baseline), formatValue(key, m.Current), formatChange(key, m.Change), formatP(m.QValue), v)
+				Value(key, m.Baseline), Value(key, m.Current), Change(key, m.Change), formatP(m.QValue), v)
 		}
 	}
 	writeChangePoints(w, r, "- ")
@@ -185,7 +191,7 @@ func (r *Report) renderMarkdown(w io.Writer) error {
 var sparks = []rune("▁▂▃▄▅▆▇█")
 
 // sparkline draws the monthly values of key; blank where a month had none.
-func sparkline(trend []TrendPoint, key string) string {
+func sparkline(trend []analyzer.TrendPoint, key string) string {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, p := range trend {
 		if v, ok := p.Metrics[key]; ok && !math.IsNaN(float64(v)) {
@@ -207,16 +213,20 @@ func sparkline(trend []TrendPoint, key string) string {
 	return b.String()
 }
 
-func isRatioKey(key string) bool {
+// IsRatioKey reports whether a baseline key is a ratio (a success or dropped
+// share), shown in percent and changed in points.
+func IsRatioKey(key string) bool {
 	return key == c.BaselineBusinessSuccess || key == c.BaselineSystemSuccess || key == c.BaselineDroppedRatio
 }
 
-func formatValue(key string, n Num) string {
+// Value formats a metric value as reports show it: a duration, a percentage
+// or a rate; "-" when absent.
+func Value(key string, n analyzer.Num) string {
 	v := float64(n)
 	switch {
 	case math.IsNaN(v):
 		return "-"
-	case isRatioKey(key):
+	case IsRatioKey(key):
 		return fmt.Sprintf("%.3f%%", v*100)
 	case key == c.BaselineThroughput:
 		return fmt.Sprintf("%.2f/s", v)
@@ -224,18 +234,20 @@ func formatValue(key string, n Num) string {
 	return time.Duration(v * float64(time.Second)).Round(10 * time.Microsecond).String()
 }
 
-func formatChange(key string, n Num) string {
+// Change formats a change as reports show it: relative in percent, or in
+// points for ratios; "-" when absent.
+func Change(key string, n analyzer.Num) string {
 	v := float64(n)
 	switch {
 	case math.IsNaN(v):
 		return "-"
-	case isRatioKey(key):
+	case IsRatioKey(key):
 		return fmt.Sprintf("%+.3fpt", v*100)
 	}
 	return fmt.Sprintf("%+.1f%%", v*100)
 }
 
-func formatP(n Num) string {
+func formatP(n analyzer.Num) string {
 	v := float64(n)
 	switch {
 	case math.IsNaN(v):
