@@ -208,56 +208,24 @@ func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) 
 		}
 		return d
 	}
-	type job struct {
-		expr string
-		set  func(d *Day, labels model.Metric, v float64)
-	}
-	jobs := []job{
-		{f.exprCounts(w), func(d *Day, l model.Metric, v float64) { addOutcome(&d.Counts, string(l[c.LabelOutcome]), v) }},
-		{f.exprCounter(c.MetricRequestsScheduled, w), func(d *Day, _ model.Metric, v float64) { d.Counts.Scheduled = v }},
-		{f.exprCounter(c.MetricRequestsDropped, w), func(d *Day, _ model.Metric, v float64) { d.Counts.Dropped = v }},
-		{f.exprActive(step), func(d *Day, _ model.Metric, v float64) { d.Active = v }},
-		{f.exprPeak(w), func(d *Day, _ model.Metric, v float64) { d.Peak = v }},
-	}
-	// One bucket query serves every quantile (computed here, with
-	// Prometheus' own histogram_quantile interpolation): the buckets are
-	// by far the most series, and are read once instead of once per quantile.
 	buckets := map[*Day]bucketSet{}
-	jobs = append(jobs, job{f.exprBuckets(w), func(d *Day, l model.Metric, v float64) {
-		if buckets[d] == nil {
-			buckets[d] = bucketSet{}
-		}
-		buckets[d].add(l[c.LabelLe], v)
-	}})
-	exprs := make([]string, len(jobs))
-	for i, j := range jobs {
-		exprs[i] = j.expr
-	}
-	vals, err := f.all(ctx, exprs, func(ctx context.Context, e string) (model.Value, error) {
+	jobs := countJobs(f, w,
+		func(d *Day) *Counts { return &d.Counts },
+		func(d *Day) bucketSet {
+			if buckets[d] == nil {
+				buckets[d] = bucketSet{}
+			}
+			return buckets[d]
+		})
+	jobs = append(jobs,
+		job[*Day]{f.exprActive(step), func(d *Day, _ model.Metric, v float64) { d.Active = v }},
+		job[*Day]{f.exprPeak(w), func(d *Day, _ model.Metric, v float64) { d.Peak = v }},
+	)
+	err := runJobs(ctx, f, jobs, func(ctx context.Context, e string) (model.Value, error) {
 		return f.q.QueryRange(ctx, e, first, last, step)
-	})
+	}, get)
 	if err != nil {
 		return fmt.Errorf("could not query daily series for %s: %w", m, err)
-	}
-	for i, j := range jobs {
-		val := vals[i]
-		mat, ok := val.(model.Matrix)
-		if !ok {
-			return fmt.Errorf("analyzer: query %s returned %s, want a matrix", j.expr, val.Type())
-		}
-		for _, s := range mat {
-			iface := string(s.Metric[c.LabelInterface])
-			if iface == "" {
-				continue
-			}
-			for _, p := range s.Values {
-				v := float64(p.Value)
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					continue
-				}
-				j.set(get(iface, p.Timestamp.Time()), s.Metric, v)
-			}
-		}
 	}
 	for iface, byTS := range index {
 		for _, d := range byTS {
@@ -266,6 +234,64 @@ func (f *fetcher) monthDays(ctx context.Context, m Month, out map[string][]Day) 
 			if d.Counts.Completed() > 0 {
 				out[iface] = append(out[iface], *d)
 			}
+		}
+	}
+	return nil
+}
+
+// job is one query and what each of its samples sets on a T (a day, or a
+// period's accumulator).
+type job[T any] struct {
+	expr string
+	set  func(t T, l model.Metric, v float64)
+}
+
+// countJobs are the queries daily series and period aggregates share over
+// window w: requests by outcome, scheduled, dropped, and the buckets
+// summed by le (one query serves every quantile: the buckets are by far
+// the most series, read once instead of once per quantile).
+func countJobs[T any](f *fetcher, w string, counts func(T) *Counts, buckets func(T) bucketSet) []job[T] {
+	return []job[T]{
+		{f.exprCounts(w), func(t T, l model.Metric, v float64) { addOutcome(counts(t), string(l[c.LabelOutcome]), v) }},
+		{f.exprCounter(c.MetricRequestsScheduled, w), func(t T, _ model.Metric, v float64) { counts(t).Scheduled = v }},
+		{f.exprCounter(c.MetricRequestsDropped, w), func(t T, _ model.Metric, v float64) { counts(t).Dropped = v }},
+		{f.exprBuckets(w), func(t T, l model.Metric, v float64) { buckets(t).add(l[c.LabelLe], v) }},
+	}
+}
+
+// runJobs evaluates the jobs' queries (range queries give matrices,
+// instant ones vectors) and hands each finite sample of an interface to
+// its job, on the T that get returns for the interface and sample time.
+func runJobs[T any](ctx context.Context, f *fetcher, jobs []job[T], eval func(context.Context, string) (model.Value, error), get func(iface string, ts time.Time) T) error {
+	exprs := make([]string, len(jobs))
+	for i, j := range jobs {
+		exprs[i] = j.expr
+	}
+	vals, err := f.all(ctx, exprs, eval)
+	if err != nil {
+		return err
+	}
+	set := func(j job[T], m model.Metric, ts model.Time, v float64) {
+		iface := string(m[c.LabelInterface])
+		if iface == "" || math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		j.set(get(iface, ts.Time()), m, v)
+	}
+	for i, j := range jobs {
+		switch val := vals[i].(type) {
+		case model.Matrix:
+			for _, s := range val {
+				for _, p := range s.Values {
+					set(j, s.Metric, p.Timestamp, float64(p.Value))
+				}
+			}
+		case model.Vector:
+			for _, s := range val {
+				set(j, s.Metric, s.Timestamp, float64(s.Value))
+			}
+		default:
+			return fmt.Errorf("analyzer: query %s returned %s, want a vector or matrix", j.expr, vals[i].Type())
 		}
 	}
 	return nil
@@ -372,7 +398,6 @@ func (f *fetcher) periodOnce(ctx context.Context, start, end time.Time, days map
 	type acc struct {
 		counts  Counts
 		vals    [numMetrics]float64
-		le      []float64
 		buckets bucketSet
 	}
 	accs := map[string]*acc{}
@@ -387,46 +412,14 @@ func (f *fetcher) periodOnce(ctx context.Context, start, end time.Time, days map
 		}
 		return a
 	}
-	type job struct {
-		expr string
-		set  func(a *acc, l model.Metric, v float64)
-	}
-	jobs := []job{
-		{f.exprCounts(w), func(a *acc, l model.Metric, v float64) { addOutcome(&a.counts, string(l[c.LabelOutcome]), v) }},
-		{f.exprCounter(c.MetricRequestsScheduled, w), func(a *acc, _ model.Metric, v float64) { a.counts.Scheduled = v }},
-		{f.exprCounter(c.MetricRequestsDropped, w), func(a *acc, _ model.Metric, v float64) { a.counts.Dropped = v }},
-		// The quantiles come from these summed buckets (see bucketSet).
-		{f.exprBuckets(w), func(a *acc, l model.Metric, v float64) {
-			if le, err := strconv.ParseFloat(string(l[c.LabelLe]), 64); err == nil && !math.IsInf(le, 1) {
-				a.le = append(a.le, le)
-			}
-			a.buckets.add(l[c.LabelLe], v)
-		}},
-	}
-	exprs := make([]string, len(jobs))
-	for i, j := range jobs {
-		exprs[i] = j.expr
-	}
-	vals, err := f.all(ctx, exprs, func(ctx context.Context, e string) (model.Value, error) {
+	jobs := countJobs(f, w,
+		func(a *acc) *Counts { return &a.counts },
+		func(a *acc) bucketSet { return a.buckets })
+	err := runJobs(ctx, f, jobs, func(ctx context.Context, e string) (model.Value, error) {
 		return f.q.Query(ctx, e, end)
-	})
+	}, func(iface string, _ time.Time) *acc { return get(iface) })
 	if err != nil {
 		return nil, fmt.Errorf("could not query %s..%s: %w", start.Format(time.DateOnly), end.Format(time.DateOnly), err)
-	}
-	for i, j := range jobs {
-		val := vals[i]
-		vec, ok := val.(model.Vector)
-		if !ok {
-			return nil, fmt.Errorf("analyzer: query %s returned %s, want a vector", j.expr, val.Type())
-		}
-		for _, s := range vec {
-			iface := string(s.Metric[c.LabelInterface])
-			v := float64(s.Value)
-			if iface == "" || math.IsNaN(v) || math.IsInf(v, 0) {
-				continue
-			}
-			j.set(get(iface), s.Metric, v)
-		}
 	}
 	for iface, a := range accs {
 		if a.counts.Completed() <= 0 {
@@ -451,11 +444,10 @@ func (f *fetcher) periodOnce(ctx context.Context, start, end time.Time, days map
 		if active > 0 {
 			a.vals[mThroughput] = a.counts.Completed() / active
 		}
-		slices.Sort(a.le)
 		bi := &BaselineInterface{
 			Name: iface, Requests: math.Round(a.counts.Completed()),
 			Metrics: map[string]float64{}, Daily: map[string][]float64{},
-			Counts: &Counts{}, Buckets: slices.Compact(a.le),
+			Counts: &Counts{}, Buckets: a.buckets.finiteBounds(),
 		}
 		*bi.Counts = a.counts
 		for i, v := range a.vals {
@@ -483,6 +475,18 @@ func (b bucketSet) add(le model.LabelValue, v float64) {
 	if ub, err := strconv.ParseFloat(string(le), 64); err == nil {
 		b[ub] += v
 	}
+}
+
+// finiteBounds returns the finite upper bounds, ascending.
+func (b bucketSet) finiteBounds() []float64 {
+	var out []float64
+	for ub := range b {
+		if !math.IsInf(ub, 1) {
+			out = append(out, ub)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // quantiles sets the latency quantiles in vals from the buckets, with the

@@ -106,7 +106,12 @@ func BuildReport(ctx context.Context, q Querier, o Options, pin BaselineOptions,
 		return nil, err
 	}
 	f := newFetcher(q, o)
-	from := month.Add(-(o.TrendMonths - 1))
+	// The months shown in trends and searched for change points.
+	trendMonths := make([]Month, 0, o.TrendMonths)
+	for m := month.Add(-(o.TrendMonths - 1)); !month.Before(m); m = m.Add(1) {
+		trendMonths = append(trendMonths, m)
+	}
+	from := trendMonths[0]
 	if pin.Month == nil && pin.RunID == "" && pin.File == nil {
 		if b := month.Add(-o.BaselineMonths); b.Before(from) {
 			from = b
@@ -122,7 +127,7 @@ func BuildReport(ctx context.Context, q Querier, o Options, pin BaselineOptions,
 	}
 	loc := o.Location
 	trend := map[Month]map[string]*BaselineInterface{}
-	for m := month.Add(-(o.TrendMonths - 1)); !month.Before(m); m = m.Add(1) {
+	for _, m := range trendMonths {
 		p, err := f.period(ctx, m.Start(loc), m.End(loc), days)
 		if err != nil {
 			return nil, err
@@ -169,7 +174,7 @@ func BuildReport(ctx context.Context, q Querier, o Options, pin BaselineOptions,
 		for _, r := range results[i] {
 			ir.Metrics[c.BaselineMetrics[r.metric]] = r
 		}
-		for m := month.Add(-(o.TrendMonths - 1)); !month.Before(m); m = m.Add(1) {
+		for _, m := range trendMonths {
 			tp := TrendPoint{Month: m.String(), Metrics: map[string]Num{}}
 			if p := trend[m][n]; p != nil {
 				tp.Requests = p.Requests
@@ -179,7 +184,7 @@ func BuildReport(ctx context.Context, q Querier, o Options, pin BaselineOptions,
 			}
 			ir.Trend = append(ir.Trend, tp)
 		}
-		trendStart := month.Add(-(o.TrendMonths - 1)).Start(loc)
+		trendStart := trendMonths[0].Start(loc)
 		for _, d := range days[n] {
 			if !d.Date.Before(trendStart) {
 				ir.Daily = append(ir.Daily, d)
