@@ -2,7 +2,7 @@
 // load-test history for many interfaces, for the analyzer part of
 // `make bench` (report time and memory against the number of interfaces):
 //
-//	go run ./internal/benchtarget/histgen -interfaces 100 -months 12 -data-dir /tmp/hist
+//	go run ./cmd/histgen -interfaces 100 -months 12 -data-dir /tmp/hist
 //	perfbase report --data-dir /tmp/hist --month 2026-10
 //
 // The history ends with the last complete month, the month to report. Each
