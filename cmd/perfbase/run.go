@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/config"
+
 	"github.com/perfbase/perfbase/exporter"
 	"github.com/perfbase/perfbase/internal/runner"
 	"github.com/perfbase/perfbase/loader"
@@ -27,6 +29,8 @@ type RunCmd struct {
 	PushURL          string        `help:"Push the metrics at the end (and every --push-interval) to this Pushgateway or VictoriaMetrics URL." placeholder:"URL"`
 	PushKind         string        `help:"What --push-url is: pushgateway or victoriametrics." default:"pushgateway" enum:"pushgateway,victoriametrics"`
 	PushHTTPConfig   string        `name:"push-http-config-file" help:"HTTP client config (auth, TLS) for --push-url, in Prometheus' http_config YAML." type:"existingfile"`
+	RecordURL        string        `name:"record-url" help:"Also send the run's record (per-interface totals and per-minute windows, what 'perfbase report --run' reads) by remote write to this URL, e.g. http://prometheus:9090/api/v1/write." placeholder:"URL"`
+	RecordHTTPConfig string        `name:"record-http-config-file" help:"HTTP client config (auth, TLS) for --record-url, in Prometheus' http_config YAML." type:"existingfile"`
 	PushInterval     time.Duration `help:"Push during the run at this interval; 0 pushes at the end only." default:"0s"`
 	Progress         string        `help:"Progress display: auto (redrawn on a terminal, lines every 10s otherwise), plain or off." default:"auto" enum:"auto,plain,off"`
 	DataDir          string        `help:"Embedded store the run records itself into (query it with 'perfbase query')." default:"perfbase-data" type:"path"`
@@ -64,6 +68,17 @@ func (c *RunCmd) Run(g *Globals) error {
 			return badInput(err)
 		}
 		o.Push = &exporter.PushOptions{URL: c.PushURL, Kind: c.PushKind, Interval: c.PushInterval, Client: client}
+	}
+	if c.RecordURL != "" {
+		cfg := config.DefaultHTTPClientConfig
+		if c.RecordHTTPConfig != "" {
+			hc, _, err := config.LoadHTTPConfigFile(c.RecordHTTPConfig)
+			if err != nil {
+				return badInput(fmt.Errorf("--record-http-config-file: %w", err))
+			}
+			cfg = *hc
+		}
+		o.RecordRemote = &runner.RecordRemote{URL: c.RecordURL, HTTPConfig: cfg}
 	}
 	if p := c.progressPrinter(g); p != nil {
 		o.Progress = p.Print

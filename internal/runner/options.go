@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/prometheus/common/config"
+
 	"github.com/perfbase/perfbase/exporter"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
@@ -42,6 +44,11 @@ type Options struct {
 	DataDir string
 	// StoreInterval is how often the run's metrics are recorded.
 	StoreInterval time.Duration
+	// RecordRemote, when set, also sends the run's record (see
+	// internal/runrecord) by remote write, for a Prometheus, Mimir or
+	// VictoriaMetrics that scraped the run. The embedded store, when used,
+	// always gets it.
+	RecordRemote *RecordRemote
 
 	// Progress, when set, receives a snapshot every second.
 	Progress func(loader.Progress)
@@ -55,6 +62,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+}
+
+// RecordRemote is a remote-write endpoint for run records.
+type RecordRemote struct {
+	// URL of the receiver, e.g. http://prometheus:9090/api/v1/write.
+	URL string
+	// HTTPConfig carries auth and TLS.
+	HTTPConfig config.HTTPClientConfig
 }
 
 // DefaultOptions returns the defaults `perfbase run` documents.
@@ -98,6 +113,9 @@ func (o *Options) validate() error {
 	}
 	if o.Linger < 0 {
 		errs = append(errs, fmt.Errorf("--linger %s must not be negative", o.Linger))
+	}
+	if o.RecordRemote != nil && o.RecordRemote.URL == "" {
+		errs = append(errs, errors.New("--record-url is empty"))
 	}
 	if o.Push != nil && o.PushTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("push timeout %s must be positive", o.PushTimeout))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perfbase/perfbase/exporter"
+	"github.com/perfbase/perfbase/internal/runrecord"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
 )
@@ -100,6 +101,13 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		scraper = store.NewScraper(db, metrics.RunGatherer(), o.StoreInterval, nil)
 		scraper.Start(bg)
 	}
+	var keeper *recordKeeper
+	if db != nil || o.RecordRemote != nil {
+		if keeper, err = newRecordKeeper(metrics.RunGatherer(), s, o.Now()); err != nil {
+			return nil, err
+		}
+		go keeper.run(bg)
+	}
 	sum, loadErr := loader.Run(ctx, s, loader.Options{Recorder: metrics, Shard: o.Shard, Logger: o.Logger, Progress: o.Progress})
 	if sum == nil {
 		stopBG()
@@ -128,6 +136,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			errs = append(errs, err)
 		} else {
 			o.Logger.Info("run recorded in the embedded store", "data_dir", db.Dir())
+		}
+	}
+	if keeper != nil {
+		if err := o.writeRecord(keeper, sum, db); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if pusher != nil {
@@ -163,4 +176,40 @@ func (o *Options) linger(ctx context.Context) {
 	case <-stop:
 	case <-o.Quit:
 	}
+}
+
+// writeRecord builds the run's record and writes it where the run's
+// metrics went: the embedded store and, when configured, a remote-write
+// receiver. A run that never reached its steady phase has none.
+func (o *Options) writeRecord(k *recordKeeper, sum *loader.Summary, db *store.DB) error {
+	rec, ok, err := k.finish(recordMeta(o, sum))
+	if err != nil || !ok {
+		if !ok && err == nil {
+			o.Logger.Info("no run record: the run ended before its steady phase")
+		}
+		return err
+	}
+	samples, err := runrecord.Encode(rec)
+	if err != nil {
+		return fmt.Errorf("run record: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.PushTimeout)
+	defer cancel()
+	var errs []error
+	if db != nil {
+		if err := writeRecordStore(ctx, db, samples); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.RecordRemote != nil {
+		if err := writeRecordRemote(ctx, o.RecordRemote, o.RunID, samples); err != nil {
+			errs = append(errs, fmt.Errorf("run record to %s: %w", o.RecordRemote.URL, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	o.Logger.Info("run record written", "run_id", o.RunID, "interfaces", len(rec.Interfaces),
+		"windows", len(rec.Interfaces[0].Windows), "store", db != nil, "remote", o.RecordRemote != nil)
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/perfbase/perfbase/internal/runrecord"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
 	"github.com/perfbase/perfbase/loader/scenario"
@@ -166,4 +167,132 @@ func TestLingerEndsOnQuit(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("linger of an hour did not end on Quit")
 	}
+}
+
+// TestRunWritesItsRecord: a real load with a warm-up stage leaves one
+// record in the store whose steady-phase counts are the summary's minus
+// the warm-up, whose windows add up, and which says how the run ended.
+func TestRunWritesItsRecord(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer ts.Close()
+	s, err := scenario.Parse([]byte(fmt.Sprintf(`name: rec
+target: %s
+interfaces: [{name: a, path: /a}, {name: b, path: /b}]
+mode: mixed
+stages:
+  - {duration: 1s, rate: 40, warmup: true}
+  - {duration: 3s, rate: 100}
+thresholds: {"*": {system_success: 0.9}}
+`, ts.URL)), "rec.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	o := DefaultOptions()
+	o.Scenario, o.DataDir, o.RunID = s, dir, "rec-1"
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(dir, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	recs := readRecords(t, db.Querier())
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	r := recs[0]
+	if r.Meta.RunID != "rec-1" || r.Meta.Scenario != "rec" || r.Meta.Shard != "1/1" || r.Meta.Status != "completed" || r.Meta.Thresholds != "passed" {
+		t.Fatalf("meta %+v", r.Meta)
+	}
+	if got := r.Meta.SteadyStart.Sub(r.Meta.Start); got < 900*time.Millisecond || got > 1100*time.Millisecond {
+		t.Errorf("steady phase starts %s after the run, want the 1s warm-up", got)
+	}
+	for _, ir := range r.Interfaces {
+		var sum loader.InterfaceSummary
+		for _, is := range res.Summary.Interfaces {
+			if is.Name == ir.Name {
+				sum = is
+			}
+		}
+		steady := float64(sum.Success+sum.BusinessFailure+sum.SystemFailure) - ir.Requests.Completed()
+		if ir.Requests.Completed() < 100 || steady <= 0 || steady > 40 {
+			t.Errorf("%s: record has %g completed, summary %d of which warm-up would be %g", ir.Name, ir.Requests.Completed(), sum.Success, steady)
+		}
+		var inWindows float64
+		for _, w := range ir.Windows {
+			inWindows += w.Requests.Completed()
+		}
+		if len(ir.Windows) == 0 || inWindows != ir.Requests.Completed() {
+			t.Errorf("%s: %d windows hold %g requests of %g", ir.Name, len(ir.Windows), inWindows, ir.Requests.Completed())
+		}
+		if ir.ActiveSeconds < 2 || ir.ActiveSeconds > 4 {
+			t.Errorf("%s: active %gs in a 3s steady stage", ir.Name, ir.ActiveSeconds)
+		}
+	}
+}
+
+// TestInterruptedRunRecorded: Ctrl-C during the steady phase still leaves
+// a record, marked interrupted.
+func TestInterruptedRunRecorded(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer ts.Close()
+	s, err := scenario.Parse([]byte(fmt.Sprintf(`name: intr
+target: %s
+interfaces: [{name: a, path: /a}]
+stages: [{duration: 1h, rate: 50}]
+`, ts.URL)), "intr.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2500*time.Millisecond)
+	defer cancel()
+	dir := t.TempDir()
+	o := DefaultOptions()
+	o.Scenario, o.DataDir, o.RunID = s, dir, "intr-1"
+	if _, err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(dir, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	recs := readRecords(t, db.Querier())
+	if len(recs) != 1 || recs[0].Meta.Status != "interrupted" || recs[0].Interfaces[0].Requests.Completed() < 50 {
+		t.Fatalf("records after an interrupt: %+v", recs)
+	}
+}
+
+func readRecords(t *testing.T, q *store.Querier) []runrecord.Record {
+	t.Helper()
+	exprs, err := runrecord.Query{Range: 24 * time.Hour}.Exprs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []model.Matrix
+	for _, e := range exprs {
+		v, err := q.Query(context.Background(), e, time.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, ok := v.(model.Matrix)
+		if !ok {
+			t.Fatalf("%s: %T", e, v)
+		}
+		ms = append(ms, m)
+	}
+	recs, err := runrecord.Decode(ms...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

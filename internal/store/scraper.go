@@ -229,3 +229,23 @@ func appendSummary(m *dto.Metric, name string, add addFunc) error {
 	}
 	return add(m, name+"_count", "", "", float64(s.GetSampleCount()))
 }
+
+// AppendTx runs fn with an appender into the store's head and commits what
+// it appended as one transaction, or rolls it back when fn fails: a run's
+// record is all there or absent. Samples may be up to the out-of-order
+// window old.
+func (db *DB) AppendTx(ctx context.Context, fn func(storage.Appender) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed || db.tsdb == nil {
+		return errors.New("store: append into a closed or read-only store")
+	}
+	app := db.tsdb.Appender(ctx)
+	if err := fn(app); err != nil {
+		return errors.Join(err, app.Rollback())
+	}
+	if err := app.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
