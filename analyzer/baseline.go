@@ -42,6 +42,9 @@ type Baseline struct {
 	Timezone   string              `json:"timezone"`
 	Source     Source              `json:"source"`
 	Interfaces []BaselineInterface `json:"interfaces"`
+	// Runs are the runs of a baseline of runs (`perfbase baseline save
+	// --run`), for comparisons of runs.
+	Runs []SavedRun `json:"runs,omitempty"`
 }
 
 // Source says where a baseline's figures come from.
@@ -52,6 +55,8 @@ type Source struct {
 	Months []string `json:"months,omitempty"`
 	// RunID is the run the figures were restricted to, if any.
 	RunID string `json:"run_id,omitempty"`
+	// Runs are the baseline runs of kind "runs".
+	Runs []string `json:"runs,omitempty"`
 	// Start and End bound the period, End exclusive.
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
@@ -72,6 +77,9 @@ func (s Source) String() string {
 	}
 	if s.RunID != "" {
 		d += " run " + s.RunID
+	}
+	if len(s.Runs) > 0 {
+		d = "runs " + describeRuns(s.Runs)
 	}
 	if s.File != "" {
 		d += " from " + s.File
@@ -144,9 +152,9 @@ func (b *Baseline) Validate() error {
 		bad("timezone: unknown time zone %q", b.Timezone)
 	}
 	switch b.Source.Kind {
-	case SourcePreviousMonths, SourceMonth, SourceRun, SourceFile:
+	case SourcePreviousMonths, SourceMonth, SourceRun, SourceFile, SourceRuns:
 	default:
-		bad("source.kind: %q is not one of %s, %s, %s, %s", b.Source.Kind, SourcePreviousMonths, SourceMonth, SourceRun, SourceFile)
+		bad("source.kind: %q is not one of %s, %s, %s, %s, %s", b.Source.Kind, SourcePreviousMonths, SourceMonth, SourceRun, SourceFile, SourceRuns)
 	}
 	seen := map[string]bool{}
 	for i, in := range b.Interfaces {

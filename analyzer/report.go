@@ -22,6 +22,13 @@ type Report struct {
 	Settings   Settings          `json:"settings"`
 	Interfaces []InterfaceReport `json:"interfaces"`
 	Generated  time.Time         `json:"generated"`
+	// Run is the run reported on (`perfbase report --run`); Month is then
+	// empty.
+	Run *RunInfo `json:"run,omitempty"`
+	// Unit is what one observation of the statistics is, UnitRuns or
+	// UnitDays, and UnitReason why.
+	Unit       string `json:"unit"`
+	UnitReason string `json:"unit_reason"`
 }
 
 // Settings are the tolerances and test settings a report was made with.
@@ -111,6 +118,9 @@ func BuildReport(ctx context.Context, q Querier, o Options, pin BaselineOptions,
 	for m := month.Add(-(o.TrendMonths - 1)); !month.Before(m); m = m.Add(1) {
 		trendMonths = append(trendMonths, m)
 	}
+	if rep, err := monthFromRuns(ctx, q, o, pin, month, trendMonths); err != nil || rep != nil {
+		return rep, err
+	}
 	from := trendMonths[0]
 	if pin.Month == nil && pin.RunID == "" && pin.File == nil {
 		if b := month.Add(-o.BaselineMonths); b.Before(from) {
@@ -155,6 +165,8 @@ func BuildReport(ctx context.Context, q Querier, o Options, pin BaselineOptions,
 			ThroughputTolerance: o.ThroughputTolerance, FDR: o.FDR, RunID: o.RunID},
 		Interfaces: make([]InterfaceReport, 0, len(sorted)),
 	}
+	rep.Unit = UnitDays
+	rep.UnitReason = fmt.Sprintf("%s holds no recorded run: daily values of continuous traffic", month)
 	results := verdicts(base, cur, sorted, o)
 	rep.Verdict = VerdictStable
 	for i, n := range sorted {

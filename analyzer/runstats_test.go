@@ -226,7 +226,7 @@ func TestCompareRunsCases(t *testing.T) {
 }
 
 // runReport runs the whole verdict step over one interface.
-func runReport(base, cur []runSample) map[string]*MetricResult {
+func reportRuns(base, cur []runSample) map[string]*MetricResult {
 	names := []string{"api"}
 	return byMetric(runVerdicts(map[string][]runSample{"api": base}, map[string][]runSample{"api": cur}, names, DefaultOptions())[0])
 }
@@ -250,7 +250,7 @@ func TestRunsDecideOneVsOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := samplesOf(runs)["api"]
-		rs := runReport(s[:1], s[1:])
+		rs := reportRuns(s[:1], s[1:])
 		if rs[c.BaselineLatencyP50].Verdict == VerdictRegressed {
 			p50++
 		}
@@ -295,18 +295,18 @@ func TestRunsWobbleIsNotARegression(t *testing.T) {
 	}
 	cur := []runSample{lognormalRun("c", day.AddDate(0, 2, 0), 0.05*math.Exp(mu+0.13), 0.5, 50000, small, 0.01, 0.001)}
 
-	r := runReport(noisy, cur)[c.BaselineLatencyP50]
+	r := reportRuns(noisy, cur)[c.BaselineLatencyP50]
 	if r.Verdict != VerdictStable || float64(r.Change) < 0.1 {
 		t.Errorf("noisy baseline runs: %s, change %.3f, p %.3g: want stable despite a change beyond the tolerance", r.Verdict, float64(r.Change), float64(r.PValue))
 	}
 	if sd := float64(r.Evidence.BetweenRunSD); sd < 0.05 || sd > 0.12 {
 		t.Errorf("between-run sd %.3f, want about 0.08", sd)
 	}
-	if r := runReport(noisy[:1], cur)[c.BaselineLatencyP50]; r.Verdict != VerdictRegressed || r.Test != StatWindowWelch {
+	if r := reportRuns(noisy[:1], cur)[c.BaselineLatencyP50]; r.Verdict != VerdictRegressed || r.Test != StatWindowWelch {
 		t.Errorf("one baseline run: %s by %s, want regressed by %s (the tolerance is the only guard)", r.Verdict, r.Test, StatWindowWelch)
 	}
 	up := []runSample{lognormalRun("c", day.AddDate(0, 2, 0), 0.05*1.25, 0.5, 50000, small, 0.01, 0.001)}
-	if r := runReport(quiet, up)[c.BaselineLatencyP50]; r.Verdict != VerdictRegressed || r.Test != StatRunLevelT {
+	if r := reportRuns(quiet, up)[c.BaselineLatencyP50]; r.Verdict != VerdictRegressed || r.Test != StatRunLevelT {
 		t.Errorf("quiet baseline runs, +25%%: %s by %s, want regressed by %s", r.Verdict, r.Test, StatRunLevelT)
 	}
 }

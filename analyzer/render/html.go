@@ -127,14 +127,15 @@ func ratioFormat(v float64) string   { return fmt.Sprintf("%.2f%%", v*100) }
 
 type htmlInterface struct {
 	analyzer.InterfaceReport
-	Rows       []htmlRow
-	Charts     []template.HTML
-	CPs        []string
-	TrendLines []string
+	Rows        []htmlRow
+	HasEvidence bool
+	Charts      []template.HTML
+	CPs         []string
+	TrendLines  []string
 }
 
 type htmlRow struct {
-	Metric, Baseline, Current, Change, P, Verdict string
+	Metric, Baseline, Current, Change, P, Verdict, Evidence string
 }
 
 func htmlInterfaces(r *analyzer.Report) []htmlInterface {
@@ -144,7 +145,8 @@ func htmlInterfaces(r *analyzer.Report) []htmlInterface {
 		for _, key := range tableMetrics {
 			m := in.Metrics[key]
 			hi.Rows = append(hi.Rows, htmlRow{key, Value(key, m.Baseline), Value(key, m.Current),
-				Change(key, m.Change), formatP(m.QValue), m.Verdict})
+				Change(key, m.Change), formatP(m.QValue), m.Verdict, Evidence(m)})
+			hi.HasEvidence = hi.HasEvidence || m.Evidence != nil
 		}
 		for _, cp := range in.ChangePoints {
 			hi.CPs = append(hi.CPs, fmt.Sprintf("%s %s: %s → %s (%s)", cp.Date, cp.Metric,
@@ -240,7 +242,8 @@ svg .grid{stroke:#e5e5e5} svg .line{fill:none;stroke-width:1.6} svg .band{fill:#
 svg .mark{stroke:#b00020;stroke-dasharray:4 3;stroke-width:1.4} svg .marklabel{font-size:10px;fill:#b00020}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:3px;background:#eee}
 </style></head><body>
-<h1>perfbase report {{.R.Month}} <span class="badge v-{{.R.Verdict}}">{{.R.Verdict}}</span></h1>
+<h1>perfbase report {{if .R.Run}}run {{.R.Run.RunID}} ({{.R.Run.Scenario}}){{else}}{{.R.Month}}{{end}} <span class="badge v-{{.R.Verdict}}">{{.R.Verdict}}</span></h1>
+{{if .Unit}}<p>{{.Unit}}</p>{{end}}
 <p>Compared with baseline <b>{{.R.Baseline.String}}</b> ({{.R.Baseline.Kind}}), time zone {{.R.Timezone}}.
 A verdict needs a significant test after Benjamini-Hochberg correction (FDR {{.R.Settings.FDR}}) and a change beyond
 the tolerance (latency {{.LatTol}}, success {{.OkTol}}, throughput {{.ThrTol}}).</p>
@@ -248,8 +251,8 @@ the tolerance (latency {{.LatTol}}, success {{.OkTol}}, throughput {{.ThrTol}}).
 {{range .I}}<tr><td><a href="#{{.Name}}">{{.Name}}</a></td><td class="v-{{.Verdict}}">{{.Verdict}}</td><td>{{printf "%.0f" .Requests.Current}}</td><td>{{len .ChangePoints}}</td><td>{{len .Trends}}</td></tr>
 {{end}}</table>
 {{range .I}}<h2 id="{{.Name}}">{{.Name}} <span class="badge v-{{.Verdict}}">{{.Verdict}}</span></h2>
-<table><tr><th>Metric</th><th>Baseline</th><th>Current</th><th>Change</th><th>p (adjusted)</th><th>Verdict</th></tr>
-{{range .Rows}}<tr><td>{{.Metric}}</td><td>{{.Baseline}}</td><td>{{.Current}}</td><td>{{.Change}}</td><td>{{.P}}</td><td class="v-{{.Verdict}}">{{.Verdict}}</td></tr>
+<table><tr><th>Metric</th><th>Baseline</th><th>Current</th><th>Change</th><th>p (adjusted)</th><th>Verdict</th>{{if .HasEvidence}}<th>Evidence</th>{{end}}</tr>
+{{range .Rows}}<tr><td>{{.Metric}}</td><td>{{.Baseline}}</td><td>{{.Current}}</td><td>{{.Change}}</td><td>{{.P}}</td><td class="v-{{.Verdict}}">{{.Verdict}}</td>{{if .Evidence}}<td>{{.Evidence}}</td>{{end}}</tr>
 {{end}}</table>
 {{if .CPs}}<p>Change points: {{range $i, $c := .CPs}}{{if $i}}; {{end}}{{$c}}{{end}}</p>{{end}}
 {{if .TrendLines}}<p>Trends: {{range $i, $c := .TrendLines}}{{if $i}}; {{end}}{{$c}}{{end}}</p>{{end}}
@@ -271,7 +274,7 @@ window.addEventListener("load", function () {
 
 func renderHTML(r *analyzer.Report, w io.Writer) error {
 	return htmlTemplate.Execute(w, map[string]any{
-		"R": r, "I": htmlInterfaces(r),
+		"R": r, "I": htmlInterfaces(r), "Unit": unitLine(r),
 		"LatTol": pct(r.Settings.LatencyTolerance), "OkTol": points(r.Settings.SuccessTolerance), "ThrTol": pct(r.Settings.ThroughputTolerance),
 	})
 }

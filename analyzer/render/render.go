@@ -62,8 +62,82 @@ func Render(w io.Writer, r *analyzer.Report, f Format, o Options) error {
 }
 
 func title(r *analyzer.Report) string {
+	if r.Run != nil {
+		return fmt.Sprintf("perfbase report run %s (scenario %s, %s) against baseline %s [%s]: %s",
+			r.Run.RunID, r.Run.Scenario, r.Run.Start.In(location(r)).Format("2006-01-02 15:04 MST"),
+			r.Baseline.String(), r.Baseline.Kind, strings.ToUpper(r.Verdict))
+	}
 	return fmt.Sprintf("perfbase report %s (%s) against baseline %s [%s]: %s",
 		r.Month, r.Timezone, r.Baseline.String(), r.Baseline.Kind, strings.ToUpper(r.Verdict))
+}
+
+func location(r *analyzer.Report) *time.Location {
+	if loc, err := time.LoadLocation(r.Timezone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// unitLine says what one observation was, for reports over runs (the
+// reports over days keep the layout they always had).
+func unitLine(r *analyzer.Report) string {
+	if r.Unit != analyzer.UnitRuns {
+		return ""
+	}
+	return "Unit: runs. " + r.UnitReason + "."
+}
+
+// Evidence describes how a comparison of runs reached its verdict, in one
+// line: the test, its statistic, the runs and windows on each side and
+// the spreads; "" for a result without evidence (days).
+func Evidence(m *analyzer.MetricResult) string {
+	e := m.Evidence
+	if e == nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", m.Test)
+	if s := float64(e.Statistic); !math.IsNaN(s) {
+		fmt.Fprintf(&b, " %.2f", s)
+		if df := float64(e.DF); !math.IsNaN(df) {
+			fmt.Fprintf(&b, " (df %.1f)", df)
+		}
+	}
+	fmt.Fprintf(&b, ", p %s; %d vs %d runs, %d vs %d windows", formatP(m.PValue), e.BaselineRuns, e.CurrentRuns, e.BaselineWindows, e.CurrentWindows)
+	if v := float64(e.WithinRunSD); !math.IsNaN(v) {
+		fmt.Fprintf(&b, ", within-run sd %.3g", v)
+	}
+	if v := float64(e.BetweenRunSD); !math.IsNaN(v) {
+		fmt.Fprintf(&b, ", between-run sd %.3g", v)
+	}
+	if v := float64(e.Autocorrelation); !math.IsNaN(v) {
+		fmt.Fprintf(&b, ", window autocorrelation %.2f", v)
+	}
+	if m.Reason != "" {
+		fmt.Fprintf(&b, "; %s", m.Reason)
+	}
+	return b.String()
+}
+
+// writeEvidence lists the evidence of every metric that has one.
+func writeEvidence(w io.Writer, r *analyzer.Report, bullet string) {
+	header := false
+	for _, in := range r.Interfaces {
+		for _, key := range tableMetrics {
+			m := in.Metrics[key]
+			if m == nil || m.Evidence == nil {
+				continue
+			}
+			if !header {
+				fmt.Fprintf(w, "\nEvidence (%s):\n", m.Evidence.Unit)
+				if bullet != "" {
+					fmt.Fprintln(w)
+				}
+				header = true
+			}
+			fmt.Fprintf(w, "%s%s %s %s: %s\n", bullet, in.Name, key, m.Verdict, Evidence(m))
+		}
+	}
 }
 
 const (
@@ -97,6 +171,9 @@ func renderTable(r *analyzer.Report, w io.Writer, o Options) error {
 		return colorFor(v) + v + ansiReset
 	}
 	fmt.Fprintln(w, title(r))
+	if u := unitLine(r); u != "" {
+		fmt.Fprintln(w, u)
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "INTERFACE\tMETRIC\tTREND\tBASELINE\tCURRENT\tCHANGE\tP(ADJ)\tVERDICT")
@@ -119,6 +196,7 @@ func renderTable(r *analyzer.Report, w io.Writer, o Options) error {
 	}
 	writeChangePoints(w, r, "")
 	writeTrends(w, r, "")
+	writeEvidence(w, r, "")
 	return nil
 }
 
@@ -168,6 +246,9 @@ func writeTrends(w io.Writer, r *analyzer.Report, bullet string) {
 
 func renderMarkdown(r *analyzer.Report, w io.Writer) error {
 	fmt.Fprintf(w, "# %s\n\n", title(r))
+	if u := unitLine(r); u != "" {
+		fmt.Fprintf(w, "%s\n\n", u)
+	}
 	fmt.Fprintf(w, "Tolerances: latency %s, success %s, throughput %s; false discovery rate %g.\n\n",
 		pct(r.Settings.LatencyTolerance), points(r.Settings.SuccessTolerance), pct(r.Settings.ThroughputTolerance), r.Settings.FDR)
 	fmt.Fprintln(w, "| Interface | Metric | Trend | Baseline | Current | Change | p (adjusted) | Verdict |")
@@ -185,6 +266,7 @@ func renderMarkdown(r *analyzer.Report, w io.Writer) error {
 	}
 	writeChangePoints(w, r, "- ")
 	writeTrends(w, r, "- ")
+	writeEvidence(w, r, "- ")
 	return nil
 }
 

@@ -163,6 +163,10 @@ func (t RunTruth) Quantile(q float64) float64 {
 type RunWindow struct {
 	Start, End                              time.Time
 	Success, BusinessFailure, SystemFailure float64
+	Scheduled, Dropped                      float64
+	// Buckets are the window's cumulative latency counts per
+	// conventions.DurationBuckets bound, then +Inf.
+	Buckets []float64
 	// P50, P90 and P99 are the window's latency quantiles from its bucket
 	// counts (histogram_quantile interpolation); NaN without requests.
 	P50, P90, P99 float64
@@ -287,9 +291,12 @@ func (cfg RunsConfig) runInterface(rng *rand.Rand, in Interface, run Run, window
 		multinomial(rng, done, probs, wb)
 		var cum float64
 		bs := make([]quantile.Bucket, len(wb))
+		win.Scheduled, win.Dropped = sched, dropped
+		win.Buckets = make([]float64, len(wb))
 		for i, n := range wb {
 			cum += n
 			ri.Buckets[i] += cum
+			win.Buckets[i] = cum
 			ub := math.Inf(1)
 			if i < len(bounds) {
 				ub = bounds[i]

@@ -1,4 +1,4 @@
-package runrecord
+package runrecord_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/perfbase/perfbase/exporter"
 	c "github.com/perfbase/perfbase/internal/conventions"
+	"github.com/perfbase/perfbase/internal/runrecord"
 	"github.com/perfbase/perfbase/internal/store"
 	"github.com/perfbase/perfbase/loader"
 )
@@ -30,7 +31,7 @@ type minuteFeed struct {
 func newFedRun(t *testing.T) *fedRun {
 	t.Helper()
 	m, err := exporter.New(exporter.Options{RunID: "run-7", Scenario: "shop", Mode: "open", Shard: "1/2",
-		Now: func() time.Time { return t0 }})
+		Now: func() time.Time { return runrecord.T0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestBuildFromExporter(t *testing.T) {
 	t.Parallel()
 	f := newFedRun(t)
 	f.warmup()
-	b, err := NewBuilder(t0, DefaultOptions())
+	b, err := runrecord.NewBuilder(runrecord.T0, runrecord.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestBuildFromExporter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := FromFamilies(at, mfs)
+		s, err := runrecord.FromFamilies(at, mfs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,13 +107,13 @@ func TestBuildFromExporter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gather(t0) // the steady phase starts: nothing counted yet
+	gather(runrecord.T0) // the steady phase starts: nothing counted yet
 	for k := range 4 {
 		f.minute(k)
-		gather(t0.Add(time.Duration(k+1) * time.Minute))
+		gather(runrecord.T0.Add(time.Duration(k+1) * time.Minute))
 	}
-	m := testMeta("run-7", "shop", "1/2")
-	m.Start = t0.Add(-time.Minute)
+	m := runrecord.TestMeta("run-7", "shop", "1/2")
+	m.Start = runrecord.T0.Add(-time.Minute)
 	rec, err := b.Build(m, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func TestBuildFromExporter(t *testing.T) {
 	checkFed(t, rec, f.want)
 }
 
-func checkFed(t *testing.T, rec Record, want map[string][]minuteFeed) {
+func checkFed(t *testing.T, rec runrecord.Record, want map[string][]minuteFeed) {
 	t.Helper()
 	if len(rec.Interfaces) != len(want) {
 		t.Fatalf("%d interfaces, want %d", len(rec.Interfaces), len(want))
@@ -138,7 +139,7 @@ func checkFed(t *testing.T, rec Record, want map[string][]minuteFeed) {
 				active += 60
 			}
 		}
-		wantCounts := Counts{float64(sum.success), float64(sum.business), float64(sum.system)}
+		wantCounts := runrecord.Counts{float64(sum.success), float64(sum.business), float64(sum.system)}
 		if ir.Requests != wantCounts {
 			t.Errorf("%s: requests %+v, fed %+v (warm-up must not count)", ir.Name, ir.Requests, wantCounts)
 		}
@@ -162,7 +163,7 @@ func checkFed(t *testing.T, rec Record, want map[string][]minuteFeed) {
 		}
 		for k, w := range ir.Windows {
 			mf := feeds[k]
-			fed := Counts{float64(mf.success), float64(mf.business), float64(mf.system)}
+			fed := runrecord.Counts{float64(mf.success), float64(mf.business), float64(mf.system)}
 			if w.Requests != fed {
 				t.Errorf("%s window %d: %+v, fed %+v", ir.Name, k, w.Requests, fed)
 			}
@@ -174,10 +175,10 @@ func checkFed(t *testing.T, rec Record, want map[string][]minuteFeed) {
 			}
 			// Every request of the minute took mf.latency: each quantile
 			// lies in the bucket that holds it.
-			lo, hi := bucketOf(mf.latency.Seconds())
+			lo, hi := runrecord.BucketOf(mf.latency.Seconds())
 			for j, v := range w.Latency {
 				if v < lo || v > hi {
-					t.Errorf("%s window %d: q%g = %g, outside (%g, %g] holding %s", ir.Name, k, WindowQuantiles[j], v, lo, hi, mf.latency)
+					t.Errorf("%s window %d: q%g = %g, outside (%g, %g] holding %s", ir.Name, k, runrecord.WindowQuantiles[j], v, lo, hi, mf.latency)
 				}
 			}
 		}
@@ -185,13 +186,13 @@ func checkFed(t *testing.T, rec Record, want map[string][]minuteFeed) {
 }
 
 // TestBuildFromOldRunSamples stores a run's registry the way a scrape
-// does, then builds its record from the raw samples with SnapshotQueries
+// does, then builds its record from the raw samples with runrecord.SnapshotQueries
 // and FromPromQL: it must equal the record built from the live registry.
 func TestBuildFromOldRunSamples(t *testing.T) {
 	t.Parallel()
 	f := newFedRun(t)
 	f.warmup()
-	live, err := NewBuilder(t0, DefaultOptions())
+	live, err := runrecord.NewBuilder(runrecord.T0, runrecord.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func TestBuildFromOldRunSamples(t *testing.T) {
 	// Scrapes every 15 s; counters move at the minute boundaries, just
 	// before the scrape taken there.
 	for k := 0; k <= 4*4; k++ {
-		at := t0.Add(time.Duration(k) * 15 * time.Second)
+		at := runrecord.T0.Add(time.Duration(k) * 15 * time.Second)
 		if k > 0 && k%4 == 0 {
 			f.minute(k/4 - 1)
 		}
@@ -216,11 +217,11 @@ func TestBuildFromOldRunSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.AppendFamilies(bulkAppender{ctx: ctx, b: bulk}, mfs, labels.EmptyLabels(), at.UnixMilli()); err != nil {
+		if err := store.AppendFamilies(runrecord.NewBulkAppender(ctx, bulk), mfs, labels.EmptyLabels(), at.UnixMilli()); err != nil {
 			t.Fatal(err)
 		}
 		if k%4 == 0 {
-			s, err := FromFamilies(at, mfs)
+			s, err := runrecord.FromFamilies(at, mfs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,26 +233,26 @@ func TestBuildFromOldRunSamples(t *testing.T) {
 	if _, err := bulk.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	m := testMeta("run-7", "shop", "1/2")
+	m := runrecord.TestMeta("run-7", "shop", "1/2")
 	want, err := live.Build(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	old, err := NewBuilder(t0, Options{Window: time.Minute, MaxWindows: 60, Planned: 4 * time.Minute})
+	old, err := runrecord.NewBuilder(runrecord.T0, runrecord.Options{Window: time.Minute, MaxWindows: 60, Planned: 4 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	exprs := SnapshotQueries(
+	exprs := runrecord.SnapshotQueries(
 		labels.MustNewMatcher(labels.MatchEqual, c.LabelRunID, "run-7"),
 		labels.MustNewMatcher(labels.MatchEqual, c.LabelShard, "1/2"),
 	)
-	end := t0.Add(4 * time.Minute)
+	end := runrecord.T0.Add(4 * time.Minute)
 	for at := old.Next(); ; at = old.Next() {
 		if at.After(end) {
 			at = end
 		}
-		var r SnapshotResults
+		var r runrecord.SnapshotResults
 		if r.Requests, err = db.Querier().Query(ctx, exprs.Requests, at); err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +265,7 @@ func TestBuildFromOldRunSamples(t *testing.T) {
 		if r.Buckets, err = db.Querier().Query(ctx, exprs.Buckets, at); err != nil {
 			t.Fatal(err)
 		}
-		s, err := FromPromQL(at, r)
+		s, err := runrecord.FromPromQL(at, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +280,7 @@ func TestBuildFromOldRunSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := diffRecords([]Record{got}, []Record{want}); d != "" {
+	if d := runrecord.DiffRecords([]runrecord.Record{got}, []runrecord.Record{want}); d != "" {
 		t.Errorf("record from raw samples differs from the live one:\n%s", d)
 	}
 	checkFed(t, got, f.want)
