@@ -186,6 +186,39 @@ func (b *Baseline) Validate() error {
 			bad("%s.buckets: bounds are not ascending", at)
 		}
 	}
+	for i, r := range b.Runs {
+		at := fmt.Sprintf("runs[%d]", i)
+		if r.RunID == "" || r.Scenario == "" {
+			bad("%s: run_id and scenario are required", at)
+		}
+		if r.End.Before(r.Start) {
+			bad("%s: end %s is before start %s", at, r.End.Format(time.RFC3339), r.Start.Format(time.RFC3339))
+		}
+		for j, in := range r.Interfaces {
+			iat := fmt.Sprintf("%s.interfaces[%d]", at, j)
+			if !conventions.ValidInterfaceName(in.Name) {
+				bad("%s.name: %q is not a valid interface name (%s)", iat, in.Name, conventions.InterfaceNamePattern)
+			}
+			nb := len(durationBounds)
+			if in.Bounds != nil {
+				nb = len(in.Bounds)
+			}
+			if len(in.Buckets) != nb+1 {
+				bad("%s.buckets: %d counts for %d bounds and +Inf", iat, len(in.Buckets), nb)
+			}
+			for _, v := range append([]float64{in.ActiveSeconds, in.Counts.Success, in.Counts.BusinessFailure, in.Counts.SystemFailure, in.Counts.Scheduled, in.Counts.Dropped}, in.Buckets...) {
+				if v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+					bad("%s: %v is not a finite non-negative count", iat, v)
+					break
+				}
+			}
+			for k, w := range in.Windows {
+				if w.End.Before(w.Start) || w.Counts.Completed() < 0 || math.IsNaN(w.Counts.Completed()) || math.IsInf(w.Counts.Completed(), 0) {
+					bad("%s.windows[%d]: out of order or not a finite count", iat, k)
+				}
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -21,7 +21,8 @@ type CLI struct {
 	Alerts     AlertsCmd     `cmd:"" help:"Generate Prometheus recording and alerting rules with promtool tests."`
 	Import     ImportCmd     `cmd:"" help:"Import past results (JMeter JTL, vegeta JSON) as runs, with their original timestamps."`
 	Query      QueryCmd      `cmd:"" help:"Run PromQL on the embedded store or a Prometheus-compatible server."`
-	Report     ReportCmd     `cmd:"" help:"Compare a month with its baseline: verdicts, trends, change points."`
+	Report     ReportCmd     `cmd:"" help:"Compare a run with its baseline runs, or a month with its baseline: verdicts, trends, change points."`
+	Runs       RunsCmd       `cmd:"" help:"List recorded pressure-test runs."`
 	Baseline   BaselineCmd   `cmd:"" help:"Save baselines for later comparisons."`
 	Validate   ValidateCmd   `cmd:"" help:"Check scenario files without sending anything."`
 	Version    VersionCmd    `cmd:"" help:"Print the version."`

@@ -27,7 +27,7 @@ type analysisFlags struct {
 	RunID          string        `name:"run-id" help:"Only read this run_id (default: all runs)."`
 	BaselineMonths int           `name:"baseline-months" help:"Baseline: the N months before the report month." default:"${report_baseline_months}"`
 	BaselineMonth  string        `name:"baseline-month" help:"Baseline: this one month (YYYY-MM) instead." placeholder:"YYYY-MM"`
-	BaselineRun    string        `name:"baseline-run" help:"Baseline: this run_id (looked for in the 12 months before) instead."`
+	BaselineRun    []string      `name:"baseline-run" help:"Baseline: this run (repeatable with --run; one run for a month)." placeholder:"RUN_ID"`
 	Resolution     time.Duration `help:"Step for active time and peak throughput; at least twice the scrape interval." default:"${report_resolution}"`
 	Parallel       int           `help:"Queries in flight at once." default:"${report_parallel}"`
 	Batch          int           `help:"Interfaces per query at most, to bound memory on large stores (0 = all at once)." default:"${report_batch}"`
@@ -48,7 +48,6 @@ func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.Baseline
 		}
 		pin.Month = &m
 	}
-	pin.RunID = f.BaselineRun
 	return o, pin, nil
 }
 
@@ -60,7 +59,9 @@ func (f *analysisFlags) open(g *Globals) (backend.Backend, error) {
 type ReportCmd struct {
 	analysisFlags `embed:""`
 
-	Month        string  `help:"Month to report (YYYY-MM); default: the last complete month." placeholder:"YYYY-MM"`
+	Month        string  `help:"Month to report (YYYY-MM); default: the last complete month." placeholder:"YYYY-MM" xor:"unit"`
+	ReportRun    string  `name:"run" help:"Report this pressure-test run against baseline runs instead of a month." placeholder:"RUN_ID" xor:"unit"`
+	BaselineRuns int     `name:"baseline-runs" help:"With --run: compare with the N previous runs of its scenario (3 measure how much runs differ from each other)." default:"${report_baseline_runs}"`
 	Format       string  `help:"Output format: table, markdown, json or html." default:"table" enum:"table,markdown,json,html"`
 	Output       string  `short:"o" help:"Write the report to this file instead of stdout." type:"path"`
 	Color        string  `help:"Colour the table: auto (on terminals), always or never." default:"auto" enum:"auto,always,never"`
@@ -76,9 +77,16 @@ type ReportCmd struct {
 
 // Help shows examples under the flags.
 func (c *ReportCmd) Help() string {
-	return `Exit code 0 when nothing regressed, 1 when something did, 2 on bad input.
+	return `Exit codes: 0 nothing regressed; 1 something regressed; 2 bad input, an unknown run,
+no data for the period asked, or a backend that failed (unreachable, an error, garbage,
+a timeout): a report that could not be made never passes as stable.
+
+A month that holds recorded pressure-test runs is judged run by run (one or a few runs
+a month); a month of continuous traffic, day by day. The report says which.
 
 Examples:
+  perfbase report --run peak-2026-11                      # against the 3 runs before it
+  perfbase report --run peak-2026-11 --baseline-run peak-2026-10
   perfbase report --month 2025-04
   perfbase report --month 2025-04 --format html -o report.html
   perfbase report --url http://prometheus:9090 --baseline-file q1.json --format json
@@ -93,6 +101,16 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 	}
 	o.TrendMonths, o.LatencyTolerance, o.SuccessTolerance, o.ThroughputTolerance, o.FDR =
 		c.TrendMonths, c.LatencyTol, c.SuccessTol, c.ThroughTol, c.FDR
+	if c.ReportRun != "" {
+		return c.runReport(g, o)
+	}
+	switch len(c.BaselineRun) {
+	case 0:
+	case 1:
+		pin.RunID = c.BaselineRun[0]
+	default:
+		return badInput(errors.New("--baseline-run: a month is compared with one run; several baseline runs go with --run"))
+	}
 	month := analyzer.MonthOf(time.Now(), o.Location).Add(-1)
 	if c.Month != "" {
 		if month, err = analyzer.ParseMonth(c.Month); err != nil {
@@ -124,11 +142,70 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 	defer closeInto(&err, be, be.Name())
 	rep, err := analyzer.BuildReport(g.Context(), be, o, pin, month)
 	if err != nil {
-		if errors.Is(err, analyzer.ErrInvalidOptions) {
+		return reportFailed(err)
+	}
+	if !hasCurrentData(rep) {
+		return badInput(fmt.Errorf("no steady-phase data for %s in %s: nothing to report (check --month, --data-dir or --url)", month, be.Name()))
+	}
+	return c.write(g, rep, notifier)
+}
+
+// runReport reports one run against its baseline runs.
+func (c *ReportCmd) runReport(g *Globals, o analyzer.Options) (err error) {
+	if c.BaselineMonth != "" {
+		return badInput(errors.New("--baseline-month goes with --month; with --run use --baseline-run, --baseline-runs or --baseline-file"))
+	}
+	pin := analyzer.RunBaseline{RunIDs: c.BaselineRun, Previous: c.BaselineRuns}
+	if c.BaselineFile != "" {
+		if len(c.BaselineRun) > 0 {
+			return badInput(errors.New("--baseline-file and --baseline-run exclude each other"))
+		}
+		b, err := analyzer.LoadBaseline(c.BaselineFile)
+		if err != nil {
 			return badInput(err)
 		}
-		return err
+		pin.File, pin.FilePath = b, c.BaselineFile
 	}
+	var notifier *http.Client
+	if c.Notify != "" {
+		if notifier, err = httpClient(c.NotifyHTTP, "--notify-http-config-file", "perfbase-notify"); err != nil {
+			return badInput(err)
+		}
+	}
+	be, err := c.open(g)
+	if err != nil {
+		return badInput(err)
+	}
+	defer closeInto(&err, be, be.Name())
+	rep, err := analyzer.BuildRunReport(g.Context(), be, o, c.ReportRun, pin)
+	if err != nil {
+		return reportFailed(err)
+	}
+	return c.write(g, rep, notifier)
+}
+
+// reportFailed: a report that could not be made is exit 2, whether the
+// input was wrong or the backend failed, never 1 (which means "regressed").
+func reportFailed(err error) error {
+	if errors.Is(err, analyzer.ErrInvalidOptions) || errors.Is(err, analyzer.ErrNoRuns) {
+		return badInput(err)
+	}
+	return badInput(fmt.Errorf("could not make the report: %w", err))
+}
+
+// hasCurrentData tells whether any interface had completed requests in
+// the period reported.
+func hasCurrentData(rep *analyzer.Report) bool {
+	for _, in := range rep.Interfaces {
+		if n := float64(in.Requests.Current); n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// write renders the report, notifies and sets the exit code.
+func (c *ReportCmd) write(g *Globals, rep *analyzer.Report, notifier *http.Client) (err error) {
 	// Buffered so that any failed write shows in Flush: a report that
 	// could not be written in full is an error, not a short file.
 	w := bufio.NewWriter(g.Stdout)
@@ -153,12 +230,16 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 	if c.Notify != "" {
 		n, err := notify.Alertmanager(g.Context(), notifier, c.Notify, rep, time.Now())
 		if err != nil {
-			return err
+			return badInput(fmt.Errorf("--notify-alertmanager: %w", err))
 		}
 		g.Logger.Info("posted regressions to Alertmanager", "alerts", n, "url", c.Notify)
 	}
 	if rep.Regressed() {
-		return failed(fmt.Errorf("%d metrics regressed in %s", len(rep.Regressions()), rep.Month))
+		what := rep.Month
+		if rep.Run != nil {
+			what = "run " + rep.Run.RunID
+		}
+		return failed(fmt.Errorf("%d metrics regressed in %s", len(rep.Regressions()), what))
 	}
 	return nil
 }

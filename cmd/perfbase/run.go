@@ -30,6 +30,7 @@ type RunCmd struct {
 	PushKind         string        `help:"What --push-url is: pushgateway or victoriametrics." default:"pushgateway" enum:"pushgateway,victoriametrics"`
 	PushHTTPConfig   string        `name:"push-http-config-file" help:"HTTP client config (auth, TLS) for --push-url, in Prometheus' http_config YAML." type:"existingfile"`
 	RecordURL        string        `name:"record-url" help:"Also send the run's record (per-interface totals and per-minute windows, what 'perfbase report --run' reads) by remote write to this URL, e.g. http://prometheus:9090/api/v1/write." placeholder:"URL"`
+	RecordWindow     time.Duration `name:"record-window" help:"Shortest within-run window of the run record; shorten it for runs of a few minutes so that one run can be compared with one other." default:"${run_record_window}"`
 	RecordHTTPConfig string        `name:"record-http-config-file" help:"HTTP client config (auth, TLS) for --record-url, in Prometheus' http_config YAML." type:"existingfile"`
 	PushInterval     time.Duration `help:"Push during the run at this interval; 0 pushes at the end only." default:"0s"`
 	Progress         string        `help:"Progress display: auto (redrawn on a terminal, lines every 10s otherwise), plain or off." default:"auto" enum:"auto,plain,off"`
@@ -58,7 +59,7 @@ func (c *RunCmd) Run(g *Globals) error {
 	o := runner.DefaultOptions()
 	o.Scenario, o.RunID, o.Shard, o.NativeHistograms = s, c.RunID, c.Shard, c.NativeHistograms
 	o.Listen, o.Linger, o.Logger, o.Quit = c.Listen, c.Linger, g.Logger, g.Quit()
-	o.StoreInterval = c.StoreInterval
+	o.StoreInterval, o.RecordWindow = c.StoreInterval, c.RecordWindow
 	if !c.NoStore {
 		o.DataDir = c.DataDir
 	}

@@ -32,6 +32,7 @@ func defaultVars() kong.Vars {
 		"report_success_tol":     f(a.SuccessTolerance),
 		"report_throughput_tol":  f(a.ThroughputTolerance),
 		"report_fdr":             f(a.FDR),
+		"report_baseline_runs":   strconv.Itoa(analyzer.DefaultBaselineRuns),
 		"alerts_latency_tol":     f(al.LatencyTolerance),
 		"alerts_latency_for":     md(al.LatencyFor),
 		"alerts_latency_keys":    strings.Join(al.LatencyQuantiles, ","),
@@ -42,5 +43,6 @@ func defaultVars() kong.Vars {
 		"import_interval":        d(im.Interval),
 		"import_max_malformed":   strconv.Itoa(im.MaxMalformed),
 		"run_store_interval":     d(rn.StoreInterval),
+		"run_record_window":      d(rn.RecordWindow),
 	}
 }

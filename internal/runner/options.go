@@ -49,6 +49,10 @@ type Options struct {
 	// VictoriaMetrics that scraped the run. The embedded store, when used,
 	// always gets it.
 	RecordRemote *RecordRemote
+	// RecordWindow is the shortest within-run window of the record (the
+	// samples a comparison of two single runs is made of). Default a
+	// minute; shorter for runs of a few minutes.
+	RecordWindow time.Duration
 
 	// Progress, when set, receives a snapshot every second.
 	Progress func(loader.Progress)
@@ -77,6 +81,7 @@ func DefaultOptions() Options {
 	return Options{
 		Shard:         loader.Shard{Index: 1, Count: 1},
 		StoreInterval: 5 * time.Second,
+		RecordWindow:  time.Minute,
 		PushTimeout:   30 * time.Second,
 		Logger:        slog.New(slog.DiscardHandler),
 		Now:           time.Now,
@@ -110,6 +115,9 @@ func (o *Options) validate() error {
 	}
 	if (o.DB != nil || o.DataDir != "") && o.StoreInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--store-interval %s must be positive", o.StoreInterval))
+	}
+	if o.RecordWindow < time.Second {
+		errs = append(errs, fmt.Errorf("--record-window %s: at least 1s", o.RecordWindow))
 	}
 	if o.Linger < 0 {
 		errs = append(errs, fmt.Errorf("--linger %s must not be negative", o.Linger))

@@ -29,6 +29,7 @@ const recordTick = time.Second
 // completed requests, as the analyzer counts active time from samples).
 type recordKeeper struct {
 	g           prometheus.Gatherer
+	start       time.Time
 	steadyStart time.Time
 	planned     time.Duration
 
@@ -43,7 +44,7 @@ type recordKeeper struct {
 // newRecordKeeper prepares the record of a run of s started at start.
 // The steady phase starts after the leading warm-up stages (of the first
 // interface, in concentrated mode).
-func newRecordKeeper(g prometheus.Gatherer, s *scenario.Scenario, start time.Time) (*recordKeeper, error) {
+func newRecordKeeper(g prometheus.Gatherer, s *scenario.Scenario, start time.Time, window time.Duration) (*recordKeeper, error) {
 	var lead time.Duration
 	for _, st := range s.Stages {
 		if !st.Warmup {
@@ -52,6 +53,7 @@ func newRecordKeeper(g prometheus.Gatherer, s *scenario.Scenario, start time.Tim
 		lead += st.Duration.D()
 	}
 	o := runrecord.DefaultOptions()
+	o.Window = window
 	o.Planned = s.TotalDuration() - lead
 	if o.Planned < 0 {
 		o.Planned = 0
@@ -61,7 +63,7 @@ func newRecordKeeper(g prometheus.Gatherer, s *scenario.Scenario, start time.Tim
 	if err != nil {
 		return nil, err
 	}
-	return &recordKeeper{g: g, steadyStart: steady, planned: o.Planned, b: b,
+	return &recordKeeper{g: g, start: start, steadyStart: steady, planned: o.Planned, b: b,
 		active: map[string]float64{}, completed: map[string]float64{}, lastTick: steady}, nil
 }
 
@@ -120,6 +122,12 @@ func (k *recordKeeper) finish(m runrecord.Meta) (runrecord.Record, bool, error) 
 	// counts a few milliseconds later: the record ends there.
 	if k.lastTick.After(m.End) {
 		m.End = k.lastTick
+	}
+	// The keeper's clock started just before the loader's: the record's
+	// run starts with the earlier of the two, so the steady phase, dated
+	// from the keeper's, never starts before the run.
+	if k.start.Before(m.Start) {
+		m.Start = k.start
 	}
 	if k.err != nil {
 		return runrecord.Record{}, false, k.err

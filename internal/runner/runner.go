@@ -103,7 +103,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	var keeper *recordKeeper
 	if db != nil || o.RecordRemote != nil {
-		if keeper, err = newRecordKeeper(metrics.RunGatherer(), s, o.Now()); err != nil {
+		if keeper, err = newRecordKeeper(metrics.RunGatherer(), s, o.Now(), o.RecordWindow); err != nil {
 			return nil, err
 		}
 		go keeper.run(bg)
