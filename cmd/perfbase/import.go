@@ -129,6 +129,9 @@ func (c *ImportCmd) Run(g *Globals) (err error) {
 		fmt.Fprintf(g.Stdout, "imported %s as run_id=%q: %d rows, %d malformed skipped, %d late, %s .. %s, interfaces %s, %d samples, %s\n",
 			f, res.RunID, res.Rows, res.Malformed, res.Late, res.First.Format(time.RFC3339), res.Last.Format(time.RFC3339),
 			strings.Join(res.Interfaces, ","), res.Samples, res.Where)
+		if len(res.Records) > 1 {
+			fmt.Fprintf(g.Stdout, "  %d test sessions more than an hour apart, recorded as runs %s\n", len(res.Records), strings.Join(res.Records, ", "))
+		}
 	}
 	if err := dest.Close(g.Context(), failedFiles == 0); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/perfbase/perfbase/internal/conventions"
+	"github.com/perfbase/perfbase/internal/runrecord"
 )
 
 // Sink receives the samples of imported runs, in ascending time: every
@@ -49,6 +50,7 @@ type aggregator struct {
 	first   int64                  // first record's completion, ms
 	last    int64                  // last record's completion, ms
 
+	rec       *recorder
 	runInfo   labels.Labels
 	runStart  labels.Labels
 	runEnd    labels.Labels
@@ -93,6 +95,7 @@ func newAggregator(runID, scenario, mode string, interval, reorder, idle time.Du
 		maxIfs: maxIfs, sink: sink, buckets: conventions.DurationBuckets(),
 		ifaces: map[string]*ifaceState{}, pending: map[int64][]pendingRec{},
 		first: math.MaxInt64, last: math.MinInt64,
+		rec: newRecorder(runID, scenario, mode, interval),
 	}
 	a.runInfo = labels.FromStrings(model.MetricNameLabel, conventions.MetricRunInfo, conventions.LabelRunID, runID,
 		conventions.LabelScenario, scenario, conventions.LabelMode, mode)
@@ -170,7 +173,32 @@ func (a *aggregator) finish() error {
 	if len(a.pending) == 0 && a.emitted == 0 {
 		return nil
 	}
-	return a.emitUpTo(math.MaxInt64)
+	if err := a.emitUpTo(math.MaxInt64); err != nil {
+		return err
+	}
+	a.rec.finish()
+	return a.rec.err
+}
+
+// records are the run records of the import, once finished: one per
+// session of the file.
+func (a *aggregator) records() []runrecord.Record { return a.rec.records }
+
+// writeRecords appends the records' samples to the sink, after the run's
+// own samples (record series are their own series, each in time order).
+func (a *aggregator) writeRecords() error {
+	for _, r := range a.rec.records {
+		ss, err := runrecord.Encode(r)
+		if err != nil {
+			return fmt.Errorf("run record: %w", err)
+		}
+		for _, x := range ss {
+			if err := a.append(x.Labels, x.T, x.V); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func floorDiv(a, b int64) int64 {
@@ -211,6 +239,7 @@ func (a *aggregator) anyLive() bool {
 }
 
 func (a *aggregator) emit(t int64) error {
+	a.rec.tick(t, a.pending[t], a.buckets)
 	for _, p := range a.pending[t] {
 		s := p.iface
 		os := s.outcomes[p.outcome]

@@ -64,6 +64,10 @@ type Result struct {
 	Samples               int
 	First, Last           time.Time
 	Interfaces            []string
+	// Records are the run ids of the run records written: one per test
+	// session of the file (sessions more than an hour apart are separate
+	// runs: the run id, then run id-2, -3...).
+	Records []string
 	// Where says where the run went, when committed.
 	Where string
 	// Err is why the run was not committed; NotUndone says what a remote
@@ -176,6 +180,12 @@ func importFile(ctx context.Context, path string, o Options, dest Destination, r
 	}
 	if err := agg.finish(); err != nil {
 		return err
+	}
+	if err := agg.writeRecords(); err != nil {
+		return err
+	}
+	for _, r := range agg.records() {
+		res.Records = append(res.Records, r.Meta.RunID)
 	}
 	prog.show(cr.n, res.Rows, res.Malformed, true)
 	res.Samples, res.Late = agg.samples, agg.late
