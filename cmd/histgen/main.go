@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -24,6 +25,8 @@ import (
 
 	"github.com/perfbase/perfbase/analyzer"
 	"github.com/perfbase/perfbase/analyzer/synth"
+	"github.com/perfbase/perfbase/internal/runhist"
+	"github.com/perfbase/perfbase/internal/runrecord"
 	"github.com/perfbase/perfbase/internal/store"
 )
 
@@ -36,8 +39,10 @@ func run() (code int) {
 	batch := flag.Int("batch", 0, "interfaces per written block (0: all, one block a month)")
 	runDuration := flag.Duration("run-duration", 10*time.Minute, "length of each nightly run")
 	interval := flag.Duration("interval", 30*time.Second, "sample interval")
+	raw := flag.Bool("raw", true, "write the raw scraped series of the runs")
+	records := flag.Bool("records", true, "write each nightly run's record, built as perfbase run builds it")
 	flag.Parse()
-	if *dir == "" || *n < 1 || *months < 1 || *batch < 0 {
+	if *dir == "" || *n < 1 || *months < 1 || *batch < 0 || !*raw && !*records {
 		fmt.Fprintln(os.Stderr, "histgen: -data-dir, -interfaces >= 1, -months >= 1 and -batch >= 0 are required")
 		return 2
 	}
@@ -78,7 +83,7 @@ func run() (code int) {
 					BusinessFailure: 0.01, SystemFailure: 0.002,
 				})
 			}
-			samples, err := write(ctx, db, cfg)
+			samples, err := write(ctx, db, cfg, *raw, *records)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "histgen: %s: %v\n", m, err)
 				return 1
@@ -91,18 +96,58 @@ func run() (code int) {
 	return 0
 }
 
-func write(ctx context.Context, db *store.DB, cfg synth.Config) (int, error) {
+// write writes one month of cfg into one block: the raw series of the
+// nightly runs and, when asked, their records.
+func write(ctx context.Context, db *store.DB, cfg synth.Config, raw, records bool) (int, error) {
 	bulk, err := db.NewBulk(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if err := cfg.Generate(func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) }); err != nil {
-		_ = bulk.Rollback()
-		return 0, err
+	app := func(ls labels.Labels, t int64, v float64) error { return bulk.Append(ctx, ls, t, v) }
+	if raw {
+		if err := cfg.Generate(app); err != nil {
+			return 0, errors.Join(err, bulk.Rollback())
+		}
+	}
+	if records {
+		if err := appendRecords(cfg, app); err != nil {
+			return 0, errors.Join(err, bulk.Rollback())
+		}
 	}
 	n := bulk.Samples()
 	if _, err := bulk.Commit(ctx); err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// appendRecords appends the record of each night's run of cfg's
+// interfaces (runs at 02:00 UTC lasting cfg.RunDuration, one-minute
+// windows), generated as runs and built into records through the
+// runrecord.Builder the loader uses.
+func appendRecords(cfg synth.Config, app func(labels.Labels, int64, float64) error) error {
+	rc := synth.RunsConfig{Seed: cfg.Seed, Interfaces: cfg.Interfaces, MinDuration: cfg.RunDuration, MaxDuration: cfg.RunDuration}
+	for day := cfg.Start; day.Before(cfg.End); day = day.AddDate(0, 0, 1) {
+		rc.Times = append(rc.Times, day.Add(2*time.Hour))
+	}
+	runs, err := rc.Runs()
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		rec, err := runhist.Record(r, "nightly")
+		if err != nil {
+			return err
+		}
+		ss, err := runrecord.Encode(rec)
+		if err != nil {
+			return err
+		}
+		for _, x := range ss {
+			if err := app(x.Labels, x.T, x.V); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
