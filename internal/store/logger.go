@@ -39,7 +39,9 @@ func (w warnOnly) Handle(ctx context.Context, r slog.Record) error {
 func (w warnOnly) WithAttrs(as []slog.Attr) slog.Handler {
 	return warnOnly{w.Handler.WithAttrs(as), w.overlapSaid}
 }
-func (w warnOnly) WithGroup(n string) slog.Handler { return warnOnly{w.Handler.WithGroup(n), w.overlapSaid} }
+func (w warnOnly) WithGroup(n string) slog.Handler {
+	return warnOnly{w.Handler.WithGroup(n), w.overlapSaid}
+}
 
 func quiet(l *slog.Logger) *slog.Logger {
 	return slog.New(warnOnly{Handler: l.Handler(), overlapSaid: &atomic.Bool{}})
