@@ -114,8 +114,13 @@ func transportReason(errText string) string {
 }
 
 // jsonField reads the scalar at a dotted path of a JSON object body as a
-// string: strings as they are, numbers and booleans as written.
+// string: strings as they are, numbers and booleans as written. A body
+// that is not valid JSON as a whole has no field: a response cut short or
+// garbled after its code is not a business success.
 func jsonField(body []byte, path []string) (string, bool) {
+	if !json.Valid(body) {
+		return "", false
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	for depth, key := range path {

@@ -39,6 +39,9 @@ func TestClassify(t *testing.T) {
 		{"missing code", equals, 200, "", `{"msg":"no code"}`, BusinessFailure, conventions.ReasonBodyUnparsable, ""},
 		{"not json", equals, 200, "", `<html>`, BusinessFailure, conventions.ReasonBodyUnparsable, ""},
 		{"truncated", equals, 200, "", `{"code":`, BusinessFailure, conventions.ReasonBodyUnparsable, ""},
+		{"garbled after the code", equals, 200, "", `{"code": "0000", oops`, BusinessFailure, conventions.ReasonBodyUnparsable, ""},
+		{"cut after the code", equals, 200, "", `{"code":"0000","data":[1,2`, BusinessFailure, conventions.ReasonBodyUnparsable, ""},
+		{"trailing garbage", equals, 200, "", `{"code":"0000"} x`, BusinessFailure, conventions.ReasonBodyUnparsable, ""},
 		{"regex ok", regexBody, 200, "", `{"ok": true}`, Success, "", ""},
 		{"regex fail", regexBody, 200, "", `{"ok": false}`, BusinessFailure, conventions.ReasonBusinessCode, ""},
 	}
