@@ -100,7 +100,11 @@ func monthFromRuns(ctx context.Context, q Querier, o Options, pin BaselineOption
 	for _, r := range want {
 		list = append(list, r)
 	}
-	loaded, err := newFetcher(q, o).loadRuns(ctx, list)
+	compared := map[string]bool{}
+	for _, r := range append(slices.Clone(base), cur...) {
+		compared[r.RunID] = true
+	}
+	loaded, err := newFetcher(q, o).loadRunsByMonth(ctx, list, compared)
 	if err != nil {
 		return nil, err
 	}

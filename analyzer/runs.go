@@ -235,6 +235,106 @@ func (f *fetcher) loadRuns(ctx context.Context, runs []RunInfo) (map[string]map[
 	return out, nil
 }
 
+// loadRunsByMonth reads many runs at once: one set of range queries per
+// calendar month of their ends, instead of one per run-shard, so a year of
+// nightly runs costs a dozen passes over the record series, not hundreds.
+// Months are read one after another to bound memory; windows are kept
+// only for the runs in windows (the others feed trends and charts, which
+// need their totals).
+func (f *fetcher) loadRunsByMonth(ctx context.Context, runs []RunInfo, windows map[string]bool) (map[string]map[string]runSample, error) {
+	type chunk struct {
+		lo, hi time.Time
+		want   map[string]bool
+	}
+	chunks := map[Month]*chunk{}
+	for _, r := range runs {
+		for _, m := range r.metas {
+			key := MonthOf(m.End, time.UTC)
+			ch := chunks[key]
+			if ch == nil {
+				ch = &chunk{lo: m.SteadyStart, hi: m.End, want: map[string]bool{}}
+				chunks[key] = ch
+			}
+			ch.lo, ch.hi = minTime(ch.lo, m.SteadyStart), maxTime(ch.hi, m.End)
+			ch.want[r.RunID] = true
+		}
+	}
+	keys := slices.SortedFunc(mapsKeysM(chunks), func(a, b Month) int { return a.Start(time.UTC).Compare(b.Start(time.UTC)) })
+	byRun := map[string]map[string][]runSample{}
+	for _, key := range keys {
+		ch := chunks[key]
+		exprs, err := runrecord.Query{Range: ch.hi.Sub(ch.lo) + time.Millisecond}.Exprs()
+		if err != nil {
+			return nil, err
+		}
+		vals, err := f.all(ctx, exprs, func(ctx context.Context, e string) (model.Value, error) {
+			return f.q.Query(ctx, e, ch.hi)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("could not read the runs of %s: %w", key, err)
+		}
+		mats := make([]model.Matrix, 0, len(vals))
+		for i, v := range vals {
+			mat, ok := v.(model.Matrix)
+			if !ok {
+				return nil, fmt.Errorf("could not read runs: %s returned %s, want a matrix", exprs[i], v.Type())
+			}
+			mats = append(mats, mat)
+		}
+		recs, derr := runrecord.Decode(mats...)
+		got := map[string]bool{}
+		for _, rec := range recs {
+			id := rec.Meta.RunID
+			if !ch.want[id] || rec.Meta.End.After(ch.hi) || rec.Meta.End.Before(ch.lo) {
+				continue
+			}
+			got[id] = true
+			m := byRun[id]
+			if m == nil {
+				m = map[string][]runSample{}
+				byRun[id] = m
+			}
+			for _, ir := range rec.Interfaces {
+				s := sampleOf(rec.Meta, ir)
+				if !windows[id] {
+					s.Windows = nil
+				}
+				m[ir.Name] = append(m[ir.Name], s)
+			}
+		}
+		for id := range ch.want {
+			if !got[id] {
+				if derr != nil {
+					return nil, fmt.Errorf("could not read run %q: %w", id, derr)
+				}
+				return nil, fmt.Errorf("run %q: its record disappeared while reading", id)
+			}
+		}
+	}
+	out := map[string]map[string]runSample{}
+	for run, ifaces := range byRun {
+		out[run] = map[string]runSample{}
+		for name, ss := range ifaces {
+			s, err := mergeRunShards(ss)
+			if err != nil {
+				return nil, fmt.Errorf("run %q, interface %q: %w", run, name, err)
+			}
+			out[run][name] = s
+		}
+	}
+	return out, nil
+}
+
+func mapsKeysM[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
 // readRecord reads the record of one run-shard: every record series of its
 // scenario and shard over its steady phase, at its end.
 func readRecord(ctx context.Context, q Querier, m runrecord.Meta) ([]runrecord.Record, error) {
@@ -281,15 +381,25 @@ func sampleOf(m runrecord.Meta, ir runrecord.InterfaceRecord) runSample {
 	s := runSample{RunID: m.RunID, Scenario: m.Scenario, Start: m.SteadyStart, End: m.End, Active: ir.ActiveSeconds,
 		Counts: Counts{Success: ir.Requests.Success, BusinessFailure: ir.Requests.BusinessFailure,
 			SystemFailure: ir.Requests.SystemFailure, Scheduled: ir.Scheduled, Dropped: ir.Dropped}}
-	var bounds []float64
-	for _, b := range ir.Buckets {
-		if !math.IsInf(b.UpperBound, 1) {
-			bounds = append(bounds, b.UpperBound)
+	// Sized exactly: a year of runs holds hundreds of thousands of these.
+	s.Buckets = make([]float64, len(ir.Buckets))
+	standard := len(ir.Buckets) == len(durationBounds)+1
+	for i, b := range ir.Buckets {
+		s.Buckets[i] = b.Count
+		if i < len(durationBounds) && b.UpperBound != durationBounds[i] || i == len(durationBounds) && !math.IsInf(b.UpperBound, 1) {
+			standard = false
 		}
-		s.Buckets = append(s.Buckets, b.Count)
 	}
-	if !slices.Equal(bounds, durationBounds) {
-		s.Bounds = bounds
+	if !standard {
+		s.Bounds = make([]float64, 0, len(ir.Buckets))
+		for _, b := range ir.Buckets {
+			if !math.IsInf(b.UpperBound, 1) {
+				s.Bounds = append(s.Bounds, b.UpperBound)
+			}
+		}
+	}
+	if len(ir.Windows) > 0 {
+		s.Windows = make([]runWindow, 0, len(ir.Windows))
 	}
 	for _, w := range ir.Windows {
 		rw := runWindow{Start: w.Start, End: w.End, P50: math.NaN(), P90: math.NaN(), P99: math.NaN(),

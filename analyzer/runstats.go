@@ -154,6 +154,9 @@ func mergeRunShards(shards []runSample) (runSample, error) {
 	if len(shards) == 0 {
 		return runSample{}, errNoShards
 	}
+	if len(shards) == 1 {
+		return shards[0], nil // nothing to merge: no copy (a year of runs is a lot of buckets)
+	}
 	out := shards[0]
 	out.Buckets = slices.Clone(out.Buckets)
 	out.Windows = nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/common/config"
@@ -31,10 +32,20 @@ type analysisFlags struct {
 	Resolution     time.Duration `help:"Step for active time and peak throughput; at least twice the scrape interval." default:"${report_resolution}"`
 	Parallel       int           `help:"Queries in flight at once." default:"${report_parallel}"`
 	Batch          int           `help:"Interfaces per query at most, to bound memory on large stores (0 = all at once)." default:"${report_batch}"`
+	MemoryLimit    int64         `name:"memory-limit-mib" help:"Soft memory limit in MiB: the garbage collector works harder near it (0: none; GOMEMLIMIT, when set, wins)." default:"800"`
 }
 
 func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.BaselineOptions, error) {
 	o := analyzer.DefaultOptions()
+	// A year of runs of a thousand interfaces is mostly short-lived
+	// garbage (decoded query results): a soft limit keeps the peak near
+	// the live data instead of twice it, for a few percent more CPU.
+	if f.MemoryLimit < 0 {
+		return o, analyzer.BaselineOptions{}, fmt.Errorf("--memory-limit-mib %d must not be negative", f.MemoryLimit)
+	}
+	if f.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(f.MemoryLimit << 20)
+	}
 	var pin analyzer.BaselineOptions
 	loc, err := time.LoadLocation(f.Timezone)
 	if err != nil {

@@ -95,6 +95,10 @@ func (d *decoder) run(k runKey) *runAcc {
 	return r
 }
 
+// fieldsPerInterface is the number of figures an interface's record has:
+// its buckets, +Inf, three outcomes and three totals.
+var fieldsPerInterface = len(c.DurationBuckets()) + 7
+
 func (d *decoder) series(ss *model.SampleStream) {
 	m := ss.Metric
 	name := string(m[model.MetricNameLabel])
@@ -156,7 +160,8 @@ func (d *decoder) series(ss *model.SampleStream) {
 		r := d.run(runKey{g, int64(p.Timestamp)})
 		fs := r.ifaces[iface]
 		if fs == nil {
-			fs = map[string]float64{}
+			// the buckets, outcomes and three totals of one interface
+			fs = make(map[string]float64, fieldsPerInterface)
 			r.ifaces[iface] = fs
 		}
 		r.set(fs, field, float64(p.Value))
