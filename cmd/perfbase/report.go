@@ -151,6 +151,7 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 		return badInput(err)
 	}
 	defer closeInto(&err, be, be.Name())
+	deriveOldRuns(g.Context(), g, be)
 	rep, err := analyzer.BuildReport(g.Context(), be, o, pin, month)
 	if err != nil {
 		return reportFailed(err)
@@ -188,6 +189,7 @@ func (c *ReportCmd) runReport(g *Globals, o analyzer.Options) (err error) {
 		return badInput(err)
 	}
 	defer closeInto(&err, be, be.Name())
+	deriveOldRuns(g.Context(), g, be)
 	rep, err := analyzer.BuildRunReport(g.Context(), be, o, c.ReportRun, pin)
 	if err != nil {
 		return reportFailed(err)

@@ -75,4 +75,7 @@ type embeddedBackend struct {
 }
 
 func (b *embeddedBackend) Close() error { return b.db.Close() }
-func (b *embeddedBackend) Name() string { return "embedded store " + b.db.Dir() }
+
+// DB is the embedded store, for writing derived run records back.
+func (b *embeddedBackend) DB() *store.DB { return b.db }
+func (b *embeddedBackend) Name() string  { return "embedded store " + b.db.Dir() }

@@ -13,6 +13,16 @@ import (
 	"github.com/perfbase/perfbase/internal/store"
 )
 
+// Store is the embedded store behind a Backend opened on one, when it may
+// be written (not opened read-only beside a running perfbase run).
+func Store(b Backend) (*store.DB, bool) {
+	e, ok := b.(*embeddedBackend)
+	if !ok || e.db.ReadOnly() {
+		return nil, false
+	}
+	return e.db, true
+}
+
 // Backend is a Querier that must be closed.
 type Backend interface {
 	Querier

@@ -1,8 +1,9 @@
-// Package runhist turns generated pressure-test runs (analyzer/synth) into
-// run records the way a live run makes them: cumulative steady-phase
-// snapshots at every window boundary fed to a runrecord.Builder. The
-// benchmark history (cmd/histgen) and the tests of reports over runs use
-// it, so what they read is what `perfbase run` would have left.
+// Package runhist writes run records as history into the embedded store:
+// records of generated pressure-test runs (analyzer/synth), built the way
+// a live run builds them (cumulative steady-phase snapshots at every
+// window boundary fed to a runrecord.Builder), for the benchmark history
+// (cmd/histgen) and the tests of reports over runs; and records derived
+// once from the raw series of runs stored before records existed.
 package runhist
 
 import (

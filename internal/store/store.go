@@ -239,3 +239,7 @@ func releaseLock(f *os.File) {
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	_ = f.Close()
 }
+
+// ReadOnly reports whether the store was opened read-only (another
+// process holds it): nothing can be written.
+func (db *DB) ReadOnly() bool { return db.readOnly != nil }
