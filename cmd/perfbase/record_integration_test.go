@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/perfbase/perfbase/analyzer"
 	"github.com/perfbase/perfbase/internal/backend"
 	"github.com/perfbase/perfbase/internal/runrecord"
 	"github.com/perfbase/perfbase/internal/testservers"
@@ -30,10 +31,13 @@ storage: {tsdb: {out_of_order_time_window: 1d}}
 `, addr), "--web.enable-remote-write-receiver")
 	scen := writeScenario(t, target.URL, twoInterfaces)
 	sumPath := filepath.Join(t.TempDir(), "summary.json")
-	code, stdout, stderr := perfbase(t, "run", "--run-id", "prom-rec-1", "--listen", addr, "--linger", "2s",
-		"--summary-json", sumPath, "--progress", "off", "--no-store", "--record-url", prom.URL+"/api/v1/write", scen)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	for _, id := range []string{"prom-rec-0", "prom-rec-1"} {
+		code, stdout, stderr := perfbase(t, "run", "--run-id", id, "--listen", addr, "--linger", "2s",
+			"--summary-json", sumPath, "--progress", "off", "--no-store", "--record-window", "1s",
+			"--record-url", prom.URL+"/api/v1/write", scen)
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
 	}
 	sum := readSummary(t, sumPath)
 
@@ -58,13 +62,13 @@ storage: {tsdb: {out_of_order_time_window: 1d}}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1 || recs[0].Meta.RunID != "prom-rec-1" {
+	if len(recs) != 2 || recs[1].Meta.RunID != "prom-rec-1" {
 		t.Fatalf("records in Prometheus: %+v", recs)
 	}
-	if len(recs[0].Interfaces) != len(sum.Interfaces) {
-		t.Fatalf("record has %d interfaces, summary %d", len(recs[0].Interfaces), len(sum.Interfaces))
+	if len(recs[1].Interfaces) != len(sum.Interfaces) {
+		t.Fatalf("record has %d interfaces, summary %d", len(recs[1].Interfaces), len(sum.Interfaces))
 	}
-	for _, ir := range recs[0].Interfaces {
+	for _, ir := range recs[1].Interfaces {
 		for _, is := range sum.Interfaces {
 			if is.Name != ir.Name {
 				continue
@@ -77,6 +81,21 @@ storage: {tsdb: {out_of_order_time_window: 1d}}
 			if len(ir.Windows) == 0 {
 				t.Errorf("%s: no windows in the record", ir.Name)
 			}
+		}
+	}
+
+	// The pressure-test report of the second run against the first, from
+	// what Prometheus holds.
+	code, rep, stderr := runReportJSON(t, "--url", prom.URL, "--run", "prom-rec-1", "--baseline-run", "prom-rec-0")
+	if code != 0 && code != 1 || rep.Unit != analyzer.UnitRuns || rep.Run == nil || len(rep.Interfaces) != len(sum.Interfaces) {
+		t.Fatalf("report --run through Prometheus: exit %d, unit %q\n%s", code, rep.Unit, stderr)
+	}
+	for _, in := range rep.Interfaces {
+		// Two seconds of steady load: latency is decidable from the
+		// windows; the success ratios of the smaller interface have too
+		// few requests, which the report says.
+		if m := in.Metrics["latency_p50_seconds"]; m.Verdict == analyzer.VerdictInsufficient || m.Evidence == nil {
+			t.Errorf("%s p50: %s (%s), evidence %+v", in.Name, m.Verdict, m.Reason, m.Evidence)
 		}
 	}
 }
