@@ -7,10 +7,10 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	c "github.com/perfbase/perfbase/internal/conventions"
+	"github.com/perfbase/perfbase/internal/series"
 )
 
 // ChangeKind is a kind of injected change.
@@ -251,11 +251,6 @@ func (cfg Config) Generate(fn AppendFunc) error {
 		return err
 	}
 	buckets := c.DurationBuckets()
-	les := make([]string, len(buckets)+1)
-	for i, b := range buckets {
-		les[i] = c.FormatLe(b)
-	}
-	les[len(buckets)] = "+Inf"
 	all := cfg.Days()
 	for _, in := range cfg.Interfaces {
 		var st *dayState // continuous traffic carries its counters from day to day
@@ -268,7 +263,7 @@ func (cfg Config) Generate(fn AppendFunc) error {
 				runID = "continuous"
 			}
 			if st == nil || !cfg.Continuous {
-				st = cfg.newState(in.Name, runID, les)
+				st = cfg.newState(in.Name, runID, len(buckets))
 			}
 			if err := cfg.emitDay(fn, st, d, buckets); err != nil {
 				return err
@@ -280,55 +275,36 @@ func (cfg Config) Generate(fn AppendFunc) error {
 
 // dayState is one run's series and cumulative counter values.
 type dayState struct {
+	series            *series.Interface
 	phases            []string
 	ps                map[string]*phaseSeries
-	sched, dropped    labels.Labels
 	schedCum, dropCum float64
 	// started: a continuous run's next day adds requests from its first sample.
 	started bool
 }
 
-func (cfg Config) newState(name, runID string, les []string) *dayState {
-	mk := func(metric, phase string, kv ...string) labels.Labels {
-		b := labels.NewScratchBuilder(6)
-		b.Add(model.MetricNameLabel, metric)
-		b.Add(c.LabelInterface, name)
-		b.Add(c.LabelPhase, phase)
-		b.Add(c.LabelRunID, runID)
-		for i := 0; i < len(kv); i += 2 {
-			b.Add(kv[i], kv[i+1])
-		}
-		b.Sort()
-		return b.Labels()
-	}
-	st := &dayState{phases: []string{c.PhaseSteady}, ps: map[string]*phaseSeries{}}
+func (cfg Config) newState(name, runID string, nBuckets int) *dayState {
+	st := &dayState{series: series.New(runID, name), phases: []string{c.PhaseSteady}, ps: map[string]*phaseSeries{}}
 	if cfg.Warmup > 0 {
 		st.phases = append(st.phases, c.PhaseWarmup)
 	}
 	for _, ph := range st.phases {
 		s := &phaseSeries{}
-		for o, out := range c.Outcomes {
-			s.outcomes[o] = mk(c.MetricRequestsTotal, ph, c.LabelOutcome, out)
-			for _, le := range les {
-				s.hist[o] = append(s.hist[o], mk(c.MetricRequestDuration+"_bucket", ph, c.LabelOutcome, out, c.LabelLe, le))
-			}
-			s.hist[o] = append(s.hist[o], mk(c.MetricRequestDuration+"_sum", ph, c.LabelOutcome, out), mk(c.MetricRequestDuration+"_count", ph, c.LabelOutcome, out))
-			s.bcum[o] = make([]float64, len(les)-1)
+		for o := range c.Outcomes {
+			s.bcum[o] = make([]float64, nBuckets)
+			s.out.Buckets[o] = make([]float64, nBuckets+1)
 		}
 		st.ps[ph] = s
 	}
-	st.sched = mk(c.MetricRequestsScheduled, c.PhaseSteady)
-	st.dropped = mk(c.MetricRequestsDropped, c.PhaseSteady)
 	return st
 }
 
-// series holds one interface-day's labels and cumulative values.
+// phaseSeries holds one interface-day's cumulative values of one phase.
 type phaseSeries struct {
-	outcomes [3]labels.Labels
-	hist     [3][]labels.Labels // buckets, then _sum, _count
-	cum      [3]float64
-	bcum     [3][]float64
-	sum      [3]float64
+	cum  [3]float64
+	bcum [3][]float64
+	sum  [3]float64
+	out  series.Outcomes // what is written, floored
 }
 
 func (cfg Config) emitDay(fn AppendFunc, st *dayState, d DayState, buckets []float64) error {
@@ -385,34 +361,22 @@ func (cfg Config) emitDay(fn AppendFunc, st *dayState, d DayState, buckets []flo
 				}
 			}
 		}
-		if err := fn(st.sched, ms, math.Floor(st.schedCum)); err != nil {
-			return err
-		}
-		if err := fn(st.dropped, ms, math.Floor(st.dropCum)); err != nil {
+		app := series.AppendFunc(fn)
+		if err := st.series.AppendSchedule(app, ms, c.PhaseSteady, math.Floor(st.schedCum), math.Floor(st.dropCum)); err != nil {
 			return err
 		}
 		for _, ph := range phases {
 			s := ps[ph]
 			for o := range 3 {
 				total := math.Floor(s.cum[o])
-				if err := fn(s.outcomes[o], ms, total); err != nil {
-					return err
-				}
+				s.out.Requests[o], s.out.Sum[o] = total, s.sum[o]
 				for i := range buckets {
-					if err := fn(s.hist[o][i], ms, math.Min(total, math.Floor(s.bcum[o][i]))); err != nil {
-						return err
-					}
+					s.out.Buckets[o][i] = math.Min(total, math.Floor(s.bcum[o][i]))
 				}
-				nb := len(buckets)
-				if err := fn(s.hist[o][nb], ms, total); err != nil { // +Inf
-					return err
-				}
-				if err := fn(s.hist[o][nb+1], ms, s.sum[o]); err != nil {
-					return err
-				}
-				if err := fn(s.hist[o][nb+2], ms, total); err != nil {
-					return err
-				}
+				s.out.Buckets[o][len(buckets)] = total // +Inf
+			}
+			if err := st.series.AppendOutcomes(app, ms, ph, &s.out); err != nil {
+				return err
 			}
 		}
 	}

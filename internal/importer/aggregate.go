@@ -11,6 +11,7 @@ import (
 
 	"github.com/perfbase/perfbase/internal/conventions"
 	"github.com/perfbase/perfbase/internal/runrecord"
+	"github.com/perfbase/perfbase/internal/series"
 )
 
 // Sink receives the samples of imported runs, in ascending time: every
@@ -69,21 +70,16 @@ type pendingRec struct {
 type outcomeState struct {
 	count   float64
 	sum     float64
-	buckets []float64 // cumulative per bound, last is +Inf
-	lCount  labels.Labels
-	lSum    labels.Labels
-	lReq    labels.Labels
-	lBucket []labels.Labels
+	buckets []float64 // per bound, last is +Inf; made cumulative when emitted
 }
 
 type ifaceState struct {
 	name       string
+	series     *series.Interface
 	outcomes   [3]*outcomeState
+	out        series.Outcomes // scratch for emitting
 	scheduled  float64
-	lScheduled labels.Labels
-	lDropped   labels.Labels
 	failures   map[string]float64
-	lFailures  map[string]labels.Labels
 	reasons    []string // first-seen order, for a stable emission order
 	lastActive int64    // tick of the last record
 	live       bool
@@ -117,28 +113,10 @@ func (a *aggregator) iface(name string) (*ifaceState, error) {
 	if len(a.ifaces) >= a.maxIfs {
 		return nil, fmt.Errorf("more than %d interfaces (the %dth is %q): map URLs or labels to fewer interfaces with --map", a.maxIfs, a.maxIfs+1, name)
 	}
-	l := func(metric string, kv ...string) labels.Labels {
-		return labels.FromStrings(append([]string{model.MetricNameLabel, metric, conventions.LabelRunID, a.runID,
-			conventions.LabelInterface, name, conventions.LabelPhase, conventions.PhaseSteady}, kv...)...)
-	}
-	s := &ifaceState{
-		name:       name,
-		lScheduled: l(conventions.MetricRequestsScheduled),
-		lDropped:   l(conventions.MetricRequestsDropped),
-		failures:   map[string]float64{},
-		lFailures:  map[string]labels.Labels{},
-	}
-	for o, out := range conventions.Outcomes {
-		os := &outcomeState{
-			buckets: make([]float64, len(a.buckets)+1),
-			lCount:  l(conventions.MetricRequestDuration+"_count", conventions.LabelOutcome, out),
-			lSum:    l(conventions.MetricRequestDuration+"_sum", conventions.LabelOutcome, out),
-			lReq:    l(conventions.MetricRequestsTotal, conventions.LabelOutcome, out),
-		}
-		for _, b := range append(a.buckets, math.Inf(+1)) {
-			os.lBucket = append(os.lBucket, l(conventions.MetricRequestDuration+"_bucket", conventions.LabelOutcome, out, conventions.LabelLe, conventions.FormatLe(b)))
-		}
-		s.outcomes[o] = os
+	s := &ifaceState{name: name, series: series.New(a.runID, name), failures: map[string]float64{}}
+	for o := range conventions.Outcomes {
+		s.outcomes[o] = &outcomeState{buckets: make([]float64, len(a.buckets)+1)}
+		s.out.Buckets[o] = make([]float64, len(a.buckets)+1)
 	}
 	a.ifaces[name] = s
 	a.order = append(a.order, s)
@@ -251,8 +229,6 @@ func (a *aggregator) emit(t int64) error {
 		if p.reason != "" {
 			if _, ok := s.failures[p.reason]; !ok {
 				s.reasons = append(s.reasons, p.reason)
-				s.lFailures[p.reason] = labels.FromStrings(model.MetricNameLabel, conventions.MetricFailures, conventions.LabelRunID, a.runID,
-					conventions.LabelInterface, s.name, conventions.LabelPhase, conventions.PhaseSteady, conventions.LabelReason, p.reason)
 			}
 			s.failures[p.reason]++
 		}
@@ -309,32 +285,23 @@ func (a *aggregator) append(ls labels.Labels, t int64, v float64) error {
 }
 
 func (a *aggregator) emitIface(s *ifaceState, t int64) error {
-	for _, os := range s.outcomes {
-		if err := a.append(os.lReq, t, os.count); err != nil {
-			return err
-		}
+	for o, os := range s.outcomes {
+		s.out.Requests[o], s.out.Sum[o] = os.count, os.sum
 		cum := 0.0
 		for i, n := range os.buckets {
 			cum += n
-			if err := a.append(os.lBucket[i], t, cum); err != nil {
-				return err
-			}
-		}
-		if err := a.append(os.lSum, t, os.sum); err != nil {
-			return err
-		}
-		if err := a.append(os.lCount, t, os.count); err != nil {
-			return err
+			s.out.Buckets[o][i] = cum
 		}
 	}
-	if err := a.append(s.lScheduled, t, s.scheduled); err != nil {
+	ph := conventions.PhaseSteady
+	if err := s.series.AppendOutcomes(a.append, t, ph, &s.out); err != nil {
 		return err
 	}
-	if err := a.append(s.lDropped, t, 0); err != nil {
+	if err := s.series.AppendSchedule(a.append, t, ph, s.scheduled, 0); err != nil {
 		return err
 	}
 	for _, r := range s.reasons {
-		if err := a.append(s.lFailures[r], t, s.failures[r]); err != nil {
+		if err := s.series.AppendFailure(a.append, t, ph, r, s.failures[r]); err != nil {
 			return err
 		}
 	}
