@@ -6,4 +6,8 @@
 //
 // It binds to whatever address it is given; the perfbase commands that start
 // it use loopback, and it is meant for demos and tests only.
+//
+// For `perfbase demo` it also holds the demo's months of history (History,
+// WriteHistory), the safe reset of the demo's data dir and an in-process
+// server on a free loopback port (Start).
 package demotarget
