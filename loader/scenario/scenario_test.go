@@ -159,6 +159,14 @@ func TestInvalidFiles(t *testing.T) {
 		name string
 		want []string
 	}{
+		{"stage-rate-inf", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not +Inf`}},
+		{"stage-rate-nan", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not NaN`}},
+		{"stage-rate-huge", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not 1e+308`}},
+		{"mix-nan", []string{`:4:7: mix.a: weight must be a finite number at most 1e+06, not NaN`}},
+		{"guard-nan", []string{`:5:9: guard.min_system_success: must be in (0, 1], not NaN`}},
+		{"threshold-nan", []string{`:5:18: thresholds.a.system_success: is a ratio and must be in [0, 1], not NaN`}},
+		{"stage-users-huge", []string{`:4:25: stages[0].users: must be at most 100000 (shard bigger loads with --shard), not 10000000`}},
+		{"stage-durations-overflow", []string{`:4:11: stages[0].duration: must be at most 744h0m0s`, `:4:41: stages[1].duration: must be at most 744h0m0s`}},
 		{"body-env-unset", []string{`:3:34: interfaces[0].body: environment variable PERFBASE_TEST_UNSET is not set`}},
 		{"business-empty", []string{`:5:21: defaults.expect.business: needs json (a path to the business code) or regex`}},
 		{"business-equals-without-json", []string{`:5:21: defaults.expect.business: equals and in need json, the path to the code`}},

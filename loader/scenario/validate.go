@@ -34,6 +34,20 @@ func (v *validator) scenario(s *Scenario) {
 	v.guard(s.Guard)
 }
 
+// Limits of a scenario: beyond them a run is a typo (an exponent, a
+// missing unit) or more than one loader can carry; documented in the
+// README. Shard a bigger load across loaders (--shard).
+const (
+	// MaxRate is the highest rate or ramp_to of a stage, requests/s.
+	MaxRate = 1_000_000
+	// MaxUsers is the most closed-loop users of a stage.
+	MaxUsers = 100_000
+	// MaxWeight is the largest mix weight.
+	MaxWeight = 1_000_000
+	// MaxRunDuration bounds the stages of a run in all.
+	MaxRunDuration = 31 * 24 * time.Hour
+)
+
 // Rules shared by the sections.
 
 func (v *validator) positive(field string, d Duration) {
@@ -43,8 +57,19 @@ func (v *validator) positive(field string, d Duration) {
 }
 
 func (v *validator) ratio(field string, r float64) {
-	if r < 0 || r > 1 {
+	if !(r >= 0 && r <= 1) { // NaN too
 		v.errorf(field, "is a ratio and must be in [0, 1], not %g", r)
+	}
+}
+
+// finiteIn checks a number is finite and in (0, hi]: NaN and infinities
+// would pass the comparisons that the other rules make.
+func (v *validator) finiteIn(field string, x, hi float64) {
+	switch {
+	case x <= 0:
+		v.errorf(field, "must be positive, not %g", x)
+	case !(x <= hi): // NaN, +Inf and too large
+		v.errorf(field, "must be a finite number at most %g, not %g", hi, x)
 	}
 }
 
@@ -213,12 +238,16 @@ func (v *validator) mix(field string, mix map[string]float64, names map[string]i
 		if _, ok := names[name]; !ok {
 			v.errorf(field+"."+name, "names no interface")
 		}
-		if w < 0 {
+		switch {
+		case w < 0:
 			v.errorf(field+"."+name, "weight must not be negative, not %g", w)
+		case !(w <= MaxWeight): // NaN, +Inf and too large
+			v.errorf(field+"."+name, "weight must be a finite number at most %g, not %g", float64(MaxWeight), w)
+			continue
 		}
 		sum += w
 	}
-	if sum <= 0 {
+	if !(sum > 0) {
 		v.errorf(field, "weights must add up to more than 0")
 	}
 }
@@ -227,9 +256,19 @@ func (v *validator) stages(s *Scenario, names map[string]int) {
 	if len(s.Stages) == 0 {
 		v.errorf("stages", "at least one stage is required")
 	}
+	var total time.Duration
 	for i, st := range s.Stages {
 		f := fmt.Sprintf("stages[%d]", i)
 		v.positive(f+".duration", st.Duration)
+		if st.Duration > Duration(MaxRunDuration) {
+			v.errorf(f+".duration", "must be at most %s", MaxRunDuration)
+		} else if st.Duration > 0 {
+			total += st.Duration.D()
+			if total > MaxRunDuration {
+				v.errorf(f+".duration", "takes the stages past %s in all", MaxRunDuration)
+				total = 0
+			}
+		}
 		v.load(f, st)
 		if len(st.Mix) > 0 {
 			if s.Mode == ModeConcentrated {
@@ -255,12 +294,14 @@ func (v *validator) load(f string, st Stage) {
 		v.errorf(f, "needs one of rate, ramp_to (open loop) or users (closed loop)")
 	case len(set) > 1:
 		v.errorf(f, "sets more than one of rate, ramp_to and users")
-	case set[0] == "rate" && st.Rate <= 0:
-		v.errorf(f+".rate", "must be positive, not %g", st.Rate)
-	case set[0] == "ramp_to" && st.RampTo <= 0:
-		v.errorf(f+".ramp_to", "must be positive, not %g", st.RampTo)
+	case set[0] == "rate":
+		v.finiteIn(f+".rate", st.Rate, MaxRate)
+	case set[0] == "ramp_to":
+		v.finiteIn(f+".ramp_to", st.RampTo, MaxRate)
 	case set[0] == "users" && st.Users <= 0:
 		v.errorf(f+".users", "must be positive, not %d", st.Users)
+	case set[0] == "users" && st.Users > MaxUsers:
+		v.errorf(f+".users", "must be at most %d (shard bigger loads with --shard), not %d", MaxUsers, st.Users)
 	}
 }
 
@@ -291,7 +332,7 @@ func (v *validator) guard(g *Guard) {
 	if g == nil {
 		return
 	}
-	if g.MinSystemSuccess <= 0 || g.MinSystemSuccess > 1 {
+	if !(g.MinSystemSuccess > 0 && g.MinSystemSuccess <= 1) { // NaN too
 		v.errorf("guard.min_system_success", "must be in (0, 1], not %g", g.MinSystemSuccess)
 	}
 	if g.Window < Duration(time.Second) {
