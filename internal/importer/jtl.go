@@ -43,6 +43,8 @@ type JTLReader struct {
 	expected StatusSet
 	col      map[string]int
 	width    int
+	// now is the clock rows are checked against (tests set it).
+	now func() time.Time
 }
 
 // NewJTLReader reads the header row of r. file names the input in errors.
@@ -58,7 +60,7 @@ func NewJTLReader(file string, r io.Reader, namer *Namer, expected StatusSet) (*
 		}
 		return nil, fmt.Errorf("%s:1: header: %w", file, err)
 	}
-	j := &JTLReader{file: file, r: cr, namer: namer, expected: expected, col: map[string]int{}, width: len(header)}
+	j := &JTLReader{file: file, r: cr, namer: namer, expected: expected, col: map[string]int{}, width: len(header), now: time.Now}
 	for i, h := range header {
 		j.col[strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")] = i
 	}
@@ -104,6 +106,12 @@ func (j *JTLReader) Next() (Record, error) {
 	elapsed, err := strconv.ParseInt(get(jtlElapsed), 10, 64)
 	if err != nil || elapsed < 0 {
 		return Record{}, &RowError{File: j.file, Line: line, Field: jtlElapsed, Err: fmt.Errorf("%q is not a non-negative number of milliseconds", get(jtlElapsed))}
+	}
+	if elapsed > longestRequest.Milliseconds() {
+		return Record{}, &RowError{File: j.file, Line: line, Field: jtlElapsed, Err: fmt.Errorf("%d ms is longer than %s: not a latency", elapsed, longestRequest)}
+	}
+	if msg := checkTimes(time.UnixMilli(ms), time.Duration(elapsed)*time.Millisecond, j.now()); msg != "" {
+		return Record{}, &RowError{File: j.file, Line: line, Field: jtlTimeStamp, Err: errors.New(msg)}
 	}
 	label := get(jtlLabel)
 	if label == "" {

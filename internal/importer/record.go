@@ -116,7 +116,7 @@ func (n *Namer) Name(raw string) string {
 		}
 	}
 	if name == "" {
-		name = SanitizeInterface(raw)
+		name = SanitizeInterface(withoutSecrets(raw))
 	}
 	if len(n.cache) < 100_000 { // raw URLs may be unbounded; the names are capped elsewhere
 		n.cache[raw] = name
@@ -191,4 +191,51 @@ func transportReason(text string) string {
 		return conventions.ReasonTLS
 	}
 	return conventions.ReasonTransport
+}
+
+// withoutSecrets drops what must never become a label of an interface
+// named after a URL or a JTL label: credentials in the URL's user info
+// ("http://admin:PW@host") and the query string and fragment, where
+// tokens travel ("?token=...").
+func withoutSecrets(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		host := rest
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			host = rest[:j]
+		}
+		if at := strings.LastIndexByte(host, '@'); at >= 0 {
+			raw = raw[:i+3] + rest[at+1:]
+		}
+	}
+	return raw
+}
+
+// Times of imported rows must lie in a sane window: a timestamp with a
+// digit too many, the year 9999 or an elapsed time that overflows would
+// put a sample centuries away and make the store refuse every later run.
+var (
+	oldestRow = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+	// futureSkew is how far past now a row may end (clocks of the machine
+	// that wrote it and of this one may disagree).
+	futureSkew = 24 * time.Hour
+	// longestRequest bounds one request's elapsed time.
+	longestRequest = 24 * time.Hour
+)
+
+// checkTimes says what is wrong with a row's start and latency, "" when
+// nothing is.
+func checkTimes(start time.Time, latency time.Duration, now time.Time) string {
+	switch {
+	case latency > longestRequest:
+		return fmt.Sprintf("a request of %s is longer than %s: not a latency", latency, longestRequest)
+	case start.Before(oldestRow):
+		return fmt.Sprintf("%s is before %s: not a timestamp of this file's test", start.UTC().Format(time.RFC3339), oldestRow.Format(time.DateOnly))
+	case start.Add(latency).After(now.Add(futureSkew)):
+		return fmt.Sprintf("%s is in the future: a digit too many?", start.UTC().Format(time.RFC3339))
+	}
+	return ""
 }

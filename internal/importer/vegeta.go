@@ -32,13 +32,15 @@ type VegetaReader struct {
 	line     int
 	namer    *Namer
 	expected StatusSet
+	// now is the clock rows are checked against (tests set it).
+	now func() time.Time
 }
 
 // NewVegetaReader reads r. file names the input in errors.
 func NewVegetaReader(file string, r io.Reader, namer *Namer, expected StatusSet) *VegetaReader {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20) // bodies can be large
-	return &VegetaReader{file: file, sc: sc, namer: namer, expected: expected}
+	return &VegetaReader{file: file, sc: sc, namer: namer, expected: expected, now: time.Now}
 }
 
 // Next returns the next record.
@@ -64,6 +66,9 @@ func (v *VegetaReader) Next() (Record, error) {
 			return Record{}, &RowError{File: v.file, Line: v.line, Field: "url", Err: errors.New("missing")}
 		}
 		lat := time.Duration(*r.Latency)
+		if msg := checkTimes(r.Timestamp, lat, v.now()); msg != "" {
+			return Record{}, &RowError{File: v.file, Line: v.line, Field: "timestamp", Err: errors.New(msg)}
+		}
 		rec := Record{Done: r.Timestamp.Add(lat), Latency: lat, Interface: v.namer.Name(v.rawName(r.URL))}
 		switch {
 		case r.Error != "" && (*r.Code == 0 || !v.expected.Has(*r.Code)):
