@@ -23,7 +23,7 @@ type ImportCmd struct {
 	Expect   string        `help:"HTTP statuses counted as system success." default:"200-399"`
 	Interval time.Duration `help:"Sample interval of the cumulative counters." default:"${import_interval}"`
 
-	MaxMalformed int `name:"max-malformed" help:"Skip and report up to this many malformed rows per file; one more aborts the file. -1: no limit." default:"${import_max_malformed}"`
+	MaxMalformed int `name:"max-malformed" help:"Skip and report up to this many malformed rows per file; one more aborts the file. No limit: --max-malformed=-1 (with the =, or the -1 reads as a flag)." default:"${import_max_malformed}"`
 
 	To             string `help:"Destination: store (the embedded store), openmetrics (a file for promtool tsdb create-blocks-from openmetrics), remote-write, vm-import (VictoriaMetrics /api/v1/import/prometheus)." default:"store" enum:"store,openmetrics,remote-write,vm-import"`
 	Out            string `help:"The OpenMetrics file, or the URL for remote-write (e.g. http://prom:9090/api/v1/write) and vm-import (e.g. http://vm:8428)."`
@@ -111,6 +111,10 @@ func (c *ImportCmd) Run(g *Globals) (err error) {
 
 	failedFiles := 0
 	for _, f := range c.Files {
+		if g.Context().Err() != nil {
+			failedFiles++ // interrupted before this file
+			continue
+		}
 		res := importer.ImportFile(g.Context(), f, o, dest)
 		for _, m := range res.MalformedRows {
 			fmt.Fprintf(g.Stderr, "malformed: %s\n", m)
@@ -135,6 +139,9 @@ func (c *ImportCmd) Run(g *Globals) (err error) {
 	}
 	if err := dest.Close(g.Context(), failedFiles == 0); err != nil {
 		return err
+	}
+	if g.Context().Err() != nil {
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("import interrupted: %d of %d files not imported", failedFiles, len(c.Files))}
 	}
 	if failedFiles > 0 {
 		if c.To == "openmetrics" {

@@ -144,7 +144,15 @@ func importFile(ctx context.Context, path string, o Options, dest Destination, r
 	agg := newAggregator(res.RunID, scenario, o.Mode, o.Interval, o.Reorder, o.Idle, o.MaxInterfaces, sink)
 	prog := progress{w: o.Progress, terminal: o.Terminal, file: path, size: size, start: time.Now()}
 	seen := map[string]bool{}
-	for {
+	for read := 1; ; read++ {
+		// Every 16k rows, valid or not: an endless stream of malformed
+		// rows still shows progress and still stops on Ctrl-C.
+		if read&0x3fff == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("interrupted; nothing of this file was written: %w", err)
+			}
+			prog.show(cr.n, res.Rows, res.Malformed, false)
+		}
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -170,12 +178,6 @@ func importFile(ctx context.Context, path string, o Options, dest Destination, r
 		}
 		if err := agg.add(rec); err != nil {
 			return fmt.Errorf("%s: row %d: %w", path, res.Rows+res.Malformed, err)
-		}
-		if res.Rows&0x3fff == 0 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("interrupted; nothing of this file was written: %w", err)
-			}
-			prog.show(cr.n, res.Rows, res.Malformed, false)
 		}
 	}
 	if err := agg.finish(); err != nil {
