@@ -34,6 +34,27 @@ test: ## Run all tests with the race detector (integration tests need the server
 test-short: ## Run the unit tests only.
 	$(GO) test -short -count=1 ./...
 
+# Every fuzz target, each for FUZZTIME (go test -fuzz takes one target at a
+# time). A failing input is saved under the package's testdata/fuzz.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := \
+	./analyzer:FuzzLoadBaseline \
+	./internal/importer:FuzzSanitizeInterface \
+	./internal/importer:FuzzJTLReader \
+	./internal/importer:FuzzVegetaReader \
+	./internal/runrecord:FuzzDecode \
+	./internal/runrecord:FuzzDecodeEdits \
+	./loader:FuzzJSONField \
+	./loader/scenario:FuzzParse
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (5s) each.
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
 .PHONY: lint
 lint: golangci-lint ## Run go vet and golangci-lint (the pinned version, see .golangci.yml).
 	$(GO) vet ./...

@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -387,4 +388,61 @@ func sorted(m map[string]float64) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, " ")
+}
+
+// FuzzJTLReader: any input gives rows or errors, never a panic, and every
+// row read has a sane time, a non-negative latency and a valid name.
+func FuzzJTLReader(f *testing.F) {
+	f.Add([]byte("timeStamp,elapsed,label,responseCode,success\n1736899200000,20,a,200,true\n"))
+	f.Add([]byte("timeStamp,elapsed,label,responseCode,success\n17368992000000,20,GET http://u:p@h/x?t=1,500,false\n"))
+	f.Add([]byte("elapsed,timeStamp\n\"1,2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, _ := importer.ParseStatusSet("200-399")
+		rd, err := importer.NewJTLReader("f.jtl", bytes.NewReader(data), &importer.Namer{}, st)
+		if err != nil {
+			return
+		}
+		for range 1000 {
+			rec, err := rd.Next()
+			if err != nil {
+				var re *importer.RowError
+				if errors.As(err, &re) {
+					continue
+				}
+				return
+			}
+			checkFuzzRecord(t, rec)
+		}
+	})
+}
+
+// FuzzVegetaReader is FuzzJTLReader for vegeta's JSON results.
+func FuzzVegetaReader(f *testing.F) {
+	f.Add([]byte(`{"timestamp":"2025-01-15T00:00:00Z","latency":20000000,"code":200,"url":"http://h/x"}` + "\n"))
+	f.Add([]byte(`{"timestamp":"9999-01-15T00:00:00Z","latency":-1,"code":200,"url":""}` + "\n{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, _ := importer.ParseStatusSet("200-399")
+		rd := importer.NewVegetaReader("f.json", bytes.NewReader(data), &importer.Namer{}, st)
+		for range 1000 {
+			rec, err := rd.Next()
+			if err != nil {
+				var re *importer.RowError
+				if errors.As(err, &re) {
+					continue
+				}
+				return
+			}
+			checkFuzzRecord(t, rec)
+		}
+	})
+}
+
+func checkFuzzRecord(t *testing.T, rec importer.Record) {
+	t.Helper()
+	if rec.Latency < 0 || rec.Done.Year() < 1990 || rec.Done.After(time.Now().Add(49*time.Hour)) {
+		t.Fatalf("record with an insane time: %+v", rec)
+	}
+	if !conventions.ValidInterfaceName(rec.Interface) {
+		t.Fatalf("record with an invalid interface name %q", rec.Interface)
+	}
 }
