@@ -90,6 +90,13 @@ func TestReportRunAgainstRun(t *testing.T) {
 		t.Errorf("table report (exit %d) lacks the unit or the evidence:\n%s", code, stdout)
 	}
 
+	for format, want := range map[string]string{"markdown": "Evidence (runs):", "html": "<th>Evidence</th>"} {
+		code, stdout, _ := perfbase(t, "report", "--data-dir", dir, "--run", "after", "--baseline-run", "before", "--format", format)
+		if code != 0 && code != 1 || !strings.Contains(stdout, want) || !strings.Contains(stdout, "run after") {
+			t.Errorf("%s report (exit %d) lacks %q:\n%.2000s", format, code, want, stdout)
+		}
+	}
+
 	code, stdout, stderr = perfbase(t, "runs", "--data-dir", dir, "--format", "json")
 	var runs []analyzer.RunInfo
 	if code != 0 || json.Unmarshal([]byte(stdout), &runs) != nil || len(runs) != 2 || runs[0].RunID != "before" || runs[1].Interfaces != 2 || runs[1].Requests < 400 {
