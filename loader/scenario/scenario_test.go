@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -347,4 +348,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted a scenario without interfaces or stages")
 		}
 	})
+}
+
+// TestSizeLimits: too many interfaces and an oversized body are refused
+// with their field, before anything is sent (the files are built here:
+// they would be megabytes of testdata).
+func TestSizeLimits(t *testing.T) {
+	t.Parallel()
+	var many strings.Builder
+	many.WriteString("name: x\ntarget: http://127.0.0.1:1\ninterfaces:\n")
+	for i := range MaxInterfaces + 1 {
+		fmt.Fprintf(&many, "  - {name: i%d, path: /a}\n", i)
+	}
+	many.WriteString("stages: [{duration: 1s, rate: 1}]\n")
+	huge := "name: x\ntarget: http://127.0.0.1:1\ninterfaces: [{name: a, method: POST, path: /a, body: \"" +
+		strings.Repeat("x", MaxBody+1) + "\"}]\nstages: [{duration: 1s, rate: 1}]\n"
+	for _, tc := range []struct{ name, data, want string }{
+		{"many.yml", many.String(), "many.yml:3:1: interfaces: 1001 interfaces: at most 1000 in one scenario"},
+		{"huge.yml", huge, "huge.yml:3:48: interfaces[0].body: 1048577 bytes: at most 1048576"},
+	} {
+		_, err := Parse([]byte(tc.data), tc.name)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }

@@ -44,6 +44,11 @@ const (
 	MaxUsers = 100_000
 	// MaxWeight is the largest mix weight.
 	MaxWeight = 1_000_000
+	// MaxInterfaces bounds the interfaces of one scenario: each costs a few
+	// hundred series and a share of the run's memory.
+	MaxInterfaces = 1000
+	// MaxBody bounds a request body (after ${VAR} expansion), bytes.
+	MaxBody = 1 << 20
 	// MaxRunDuration bounds the stages of a run in all.
 	MaxRunDuration = 31 * 24 * time.Hour
 )
@@ -104,8 +109,11 @@ func (v *validator) defaults(d *Defaults) {
 // the index of the interface that has it, for the sections that refer to
 // interfaces by name.
 func (v *validator) interfaces(s *Scenario) map[string]int {
-	if len(s.Interfaces) == 0 {
+	switch {
+	case len(s.Interfaces) == 0:
 		v.errorf("interfaces", "at least one interface is required")
+	case len(s.Interfaces) > MaxInterfaces:
+		v.errorf("interfaces", "%d interfaces: at most %d in one scenario (split the TOP list into several scenarios)", len(s.Interfaces), MaxInterfaces)
 	}
 	names := map[string]int{}
 	for i := range s.Interfaces {
@@ -132,6 +140,9 @@ func (v *validator) iface(f string, i int, it *Interface, names map[string]int) 
 	// Zero is no timeout of its own: the interface inherits the default one.
 	if it.Timeout < 0 {
 		v.errorf(f+".timeout", "must be positive")
+	}
+	if len(it.Body) > MaxBody {
+		v.errorf(f+".body", "%d bytes: at most %d", len(it.Body), MaxBody)
 	}
 	v.headers(f+".headers", it.Headers)
 	if it.Expect != nil {
