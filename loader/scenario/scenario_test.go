@@ -160,6 +160,7 @@ func TestInvalidFiles(t *testing.T) {
 		name string
 		want []string
 	}{
+		{"defaults-max-in-flight-huge", []string{`:3:12: defaults.max_in_flight: must be at most 100000, not 10000000`}},
 		{"stage-rate-inf", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not +Inf`}},
 		{"stage-rate-nan", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not NaN`}},
 		{"stage-rate-huge", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not 1e+308`}},

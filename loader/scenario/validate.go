@@ -47,6 +47,8 @@ const (
 	// MaxInterfaces bounds the interfaces of one scenario: each costs a few
 	// hundred series and a share of the run's memory.
 	MaxInterfaces = 1000
+	// MaxInFlight bounds defaults.max_in_flight, requests per interface.
+	MaxInFlight = 100_000
 	// MaxBody bounds a request body (after ${VAR} expansion), bytes.
 	MaxBody = 1 << 20
 	// MaxRunDuration bounds the stages of a run in all.
@@ -92,8 +94,11 @@ func (v *validator) target(target string) {
 
 func (v *validator) defaults(d *Defaults) {
 	v.positive("defaults.timeout", d.Timeout)
-	if d.MaxInFlight <= 0 {
+	switch {
+	case d.MaxInFlight <= 0:
 		v.errorf("defaults.max_in_flight", "must be positive")
+	case d.MaxInFlight > MaxInFlight:
+		v.errorf("defaults.max_in_flight", "must be at most %d, not %d", MaxInFlight, d.MaxInFlight)
 	}
 	v.positive("defaults.lateness", d.Lateness)
 	if d.MaxBody < 0 {
