@@ -67,6 +67,10 @@ func (db *DB) run(ctx context.Context, expr string, start, end time.Time, step t
 	if err != nil {
 		return nil, err
 	}
+	if db.readOnly != nil {
+		db.roMu.Lock()
+		defer db.roMu.Unlock()
+	}
 	opts := promql.NewPrometheusQueryOpts(false, db.engine.lookback, nil)
 	var qry promql.Query
 	if step == 0 {

@@ -92,7 +92,11 @@ type DB struct {
 	engine *queryEngine
 
 	// mu guards tsdb: bulk commits close and reopen it to load new blocks.
-	mu       sync.RWMutex
+	mu sync.RWMutex
+	// roMu serialises queries of a read-only store: the TSDB's read-only
+	// DB reloads its blocks for every querier and closes the previous
+	// ones, so concurrent queries failed with "block is closing".
+	roMu     sync.Mutex
 	tsdb     *tsdb.DB
 	readOnly *tsdb.DBReadOnly
 	lock     *os.File

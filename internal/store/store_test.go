@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -335,4 +336,50 @@ func TestCrashSafety(t *testing.T) {
 	if got := scalarOf(t, v); got < float64(last) {
 		t.Fatalf("after SIGKILL the store has %v scrapes, want at least the %d committed", got, last)
 	}
+}
+
+// TestReadOnlyConcurrentQueries: a store opened read-only (beside a run
+// that holds it) answers concurrent queries; the TSDB's read-only DB
+// closed the blocks of one query under another ("block is closing").
+func TestReadOnlyConcurrentQueries(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulk, err := db.NewBulk(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-48 * time.Hour).UnixMilli()
+	for i := range 200 {
+		ls := labels.FromStrings("__name__", "m", "i", strconv.Itoa(i%20))
+		if err := bulk.Append(context.Background(), ls, base+int64(i)*60_000, float64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := bulk.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := store.OpenReadOnly(dir, store.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ro.Close() }()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Go(func() {
+			if _, err := ro.Querier().Query(context.Background(), "count(count_over_time(m[3d]))", time.Now()); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	_ = db.Close()
 }
