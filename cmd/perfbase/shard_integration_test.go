@@ -211,13 +211,20 @@ scrape_configs:
 					t.Errorf("%s %s: sharded %v (%v), single %v (%v)", name, m.key, a, aok, b, bok)
 				case m.ratio && math.Abs(a-b) > noise:
 					t.Errorf("%s %s: sharded %.4f, single %.4f, differ by more than 4 sigma (%.4f)", name, m.key, a, b, noise)
-				case m.rel > 0 && !within(a, b, m.rel):
-					t.Errorf("%s %s: sharded %.4f, single %.4f, differ by more than %.0f%%", name, m.key, a, b, m.rel*100)
+				case m.rel > 0 && !within(a, b, m.rel) && math.Abs(a-b) > schedulingJitter:
+					t.Errorf("%s %s: sharded %.4f, single %.4f, differ by more than %.0f%% and %s", name, m.key, a, b, m.rel*100, time.Duration(schedulingJitter*float64(time.Second)))
 				}
 			}
 		}
 	})
 }
+
+// schedulingJitter is how much the loaders' measured latency of the demo
+// service (which sleeps its latencies) may differ on a busy 2-core machine
+// running four loaders, the service and Prometheus at once: the sharded
+// run is three processes competing for the cores, the single one is one.
+// A difference within it is not a difference of the method.
+const schedulingJitter = 0.010 // seconds
 
 // within reports whether got is within rel (relative) of want.
 func within(got, want, rel float64) bool {
