@@ -23,6 +23,7 @@ type CLI struct {
 	Query      QueryCmd      `cmd:"" help:"Run PromQL on the embedded store or a Prometheus-compatible server."`
 	Report     ReportCmd     `cmd:"" help:"Compare a run with its baseline runs, or a month with its baseline: verdicts, trends, change points."`
 	Runs       RunsCmd       `cmd:"" help:"List recorded pressure-test runs."`
+	Store      StoreCmd      `cmd:"" help:"List or delete the embedded store's blocks (repair a store a bad import broke)."`
 	Baseline   BaselineCmd   `cmd:"" help:"Save baselines for later comparisons."`
 	Validate   ValidateCmd   `cmd:"" help:"Check scenario files without sending anything."`
 	Version    VersionCmd    `cmd:"" help:"Print the version."`

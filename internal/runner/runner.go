@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/perfbase/perfbase/exporter"
@@ -133,7 +134,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if scraper != nil {
 		// The final scrape holds the run's end state.
 		if err := scraper.Stop(); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, storeHint(err))
 		} else {
 			o.Logger.Info("run recorded in the embedded store", "data_dir", db.Dir())
 		}
@@ -198,7 +199,7 @@ func (o *Options) writeRecord(k *recordKeeper, sum *loader.Summary, db *store.DB
 	var errs []error
 	if db != nil {
 		if err := writeRecordStore(ctx, db, samples); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, storeHint(err))
 		}
 	}
 	if o.RecordRemote != nil {
@@ -212,4 +213,14 @@ func (o *Options) writeRecord(k *recordKeeper, sum *loader.Summary, db *store.DB
 	o.Logger.Info("run record written", "run_id", o.RunID, "interfaces", len(rec.Interfaces),
 		"windows", len(rec.Interfaces[0].Windows), "store", db != nil, "remote", o.RecordRemote != nil)
 	return nil
+}
+
+// storeHint says what to do when the store refuses a run's samples as too
+// old: it holds data far ahead of now (a mistyped import), which the TSDB
+// measures the age of new samples from.
+func storeHint(err error) error {
+	if msg := err.Error(); strings.Contains(msg, "too old sample") || strings.Contains(msg, "out of bounds") {
+		return fmt.Errorf("%w (the store holds data far later than now, e.g. from a mistyped import: find it with 'perfbase store list' and delete it with 'perfbase store drop --after DATE')", err)
+	}
+	return err
 }
