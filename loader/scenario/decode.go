@@ -105,6 +105,12 @@ func decode(data []byte, file string) (*Scenario, map[string]position, Errors) {
 			errs = append(errs, placeTypeError(e, r, entries, used))
 		}
 	}
+	// One scenario a file: a second document would be silently ignored.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		errs = append(errs, Error{File: file, Line: max(next.Line, 1), Column: next.Column,
+			Msg: "a second YAML document: a scenario file holds one scenario (remove the ---, or split the file)"})
+	}
 	s.File = file
 	return &s, keys, errs
 }

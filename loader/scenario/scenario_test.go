@@ -161,6 +161,9 @@ func TestInvalidFiles(t *testing.T) {
 		want []string
 	}{
 		{"defaults-max-in-flight-huge", []string{`:3:12: defaults.max_in_flight: must be at most 100000, not 10000000`}},
+		{"second-document", []string{`:5:1: a second YAML document: a scenario file holds one scenario (remove the ---, or split the file)`}},
+		{"business-json-index", []string{`:3:54: interfaces[0].expect.business.json: "items[0].code" is not a dotted path of object keys such as code or result.code`}},
+		{"name-non-ascii", []string{`:1:1: name: "压测": use ASCII letters, digits and _.:- (at most 100, starting with a letter or digit)`}},
 		{"stage-rate-inf", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not +Inf`}},
 		{"stage-rate-nan", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not NaN`}},
 		{"stage-rate-huge", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not 1e+308`}},
@@ -177,7 +180,7 @@ func TestInvalidFiles(t *testing.T) {
 			`:5:21: defaults.expect.business: equals and in need json, the path to the code`,
 		}},
 		{"business-json-none", []string{`:5:21: defaults.expect.business: with json, set exactly one of equals, in or regex`}},
-		{"business-json-path", []string{`:5:32: defaults.expect.business.json: "a..b" is not a dotted path such as code or result.code`}},
+		{"business-json-path", []string{`:5:32: defaults.expect.business.json: "a..b" is not a dotted path of object keys such as code or result.code`}},
 		{"business-json-two", []string{`:5:21: defaults.expect.business: with json, set exactly one of equals, in or regex`}},
 		{"business-regex", []string{":5:32: defaults.expect.business.regex: invalid regular expression: error parsing regexp: missing closing ): `(`"}},
 		{"comments-only", []string{`: file is empty`}},
@@ -248,7 +251,7 @@ func TestInvalidFiles(t *testing.T) {
 			`: target: is required, e.g. http://127.0.0.1:8080`,
 			`: interfaces: at least one interface is required`,
 			`: stages: at least one stage is required`,
-			`:1:0: cannot use str "hello" as a Scenario`,
+			`:1: cannot use str "hello" as a Scenario`,
 		}},
 		{"sequence-document", []string{
 			`: name: is required`,
@@ -275,7 +278,7 @@ func TestInvalidFiles(t *testing.T) {
 			`:5:30: defaults.expect.status[0]: 99 is not an HTTP status`,
 			`:5:39: defaults.expect.status[2]: 600 is not an HTTP status`,
 		}},
-		{"syntax", []string{`:1:0: did not find expected node content`}},
+		{"syntax", []string{`:1: did not find expected node content`}},
 		{"target-missing", []string{`: target: is required, e.g. http://127.0.0.1:8080`}},
 		{"target-no-host", []string{`:2:1: target: has no host, e.g. http://127.0.0.1:8080`}},
 		{"target-not-url", []string{`:2:1: target: is not a URL`}},

@@ -21,8 +21,13 @@ type validator struct {
 }
 
 func (v *validator) scenario(s *Scenario) {
-	if s.Name == "" {
+	switch {
+	case s.Name == "":
 		v.errorf("name", "is required")
+	case !scenarioNameRe.MatchString(s.Name):
+		// The name starts the default run id, a label value every backend
+		// must take: ASCII letters, digits and _.:- only.
+		v.errorf("name", "%q: use ASCII letters, digits and _.:- (at most 100, starting with a letter or digit)", s.Name)
 	}
 	v.target(s.Target)
 	v.defaults(&s.Defaults)
@@ -54,6 +59,10 @@ const (
 	// MaxRunDuration bounds the stages of a run in all.
 	MaxRunDuration = 31 * 24 * time.Hour
 )
+
+// scenarioNameRe is what a scenario name may be: the default run id is
+// the name and a time, and must be a valid label value everywhere.
+var scenarioNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
 // Rules shared by the sections.
 
@@ -219,8 +228,10 @@ func (v *validator) business(field string, b *BusinessRule) {
 
 // businessJSON checks a rule that reads the code from a JSON body.
 func (v *validator) businessJSON(field string, b *BusinessRule) {
-	if slices.Contains(strings.Split(b.JSON, "."), "") {
-		v.errorf(field+".json", "%q is not a dotted path such as code or result.code", b.JSON)
+	if slices.Contains(strings.Split(b.JSON, "."), "") || strings.ContainsAny(b.JSON, "[]") {
+		// Array indexes (items[0].code) are not read: such a rule would
+		// never match, so it is refused rather than silently failing.
+		v.errorf(field+".json", "%q is not a dotted path of object keys such as code or result.code", b.JSON)
 	}
 	n := 0
 	for _, set := range []bool{b.Equals != nil, len(b.In) > 0, b.Regex != ""} {
