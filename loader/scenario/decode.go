@@ -45,6 +45,14 @@ func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Sc
 	if s == nil {
 		return nil, errs
 	}
+	// A duplicate key stops the decoder in that mapping: what follows it is
+	// not decoded, and checking the half-read scenario would report keys
+	// that are in the file as missing. Report what the decoder found.
+	for _, e := range errs {
+		if strings.Contains(e.Msg, "already defined at line") {
+			return nil, errs
+		}
+	}
 	applyDefaults(s)
 	env := &reporter{file: file, keys: keys}
 	expandEnv(s, lookupEnv, env)

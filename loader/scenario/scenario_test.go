@@ -164,6 +164,7 @@ func TestInvalidFiles(t *testing.T) {
 		{"second-document", []string{`:5:1: a second YAML document: a scenario file holds one scenario (remove the ---, or split the file)`}},
 		{"business-json-index", []string{`:3:54: interfaces[0].expect.business.json: "items[0].code" is not a dotted path of object keys such as code or result.code`}},
 		{"name-non-ascii", []string{`:1:1: name: "压测": use ASCII letters, digits and _.:- (at most 100, starting with a letter or digit)`}},
+		{"duplicate-key", []string{`:2:7: name: mapping key "name" already defined at line 1`}},
 		{"stage-rate-inf", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not +Inf`}},
 		{"stage-rate-nan", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not NaN`}},
 		{"stage-rate-huge", []string{`:4:25: stages[0].rate: must be a finite number at most 1e+06, not 1e+308`}},
