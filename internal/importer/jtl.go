@@ -49,7 +49,7 @@ type JTLReader struct {
 
 // NewJTLReader reads the header row of r. file names the input in errors.
 func NewJTLReader(file string, r io.Reader, namer *Namer, expected StatusSet) (*JTLReader, error) {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(newLineCap(r))
 	cr.ReuseRecord = true
 	cr.LazyQuotes = true
 	cr.FieldsPerRecord = -1
@@ -90,6 +90,9 @@ func (j *JTLReader) Next() (Record, error) {
 		return Record{}, fmt.Errorf("%s: read: %w", j.file, err)
 	}
 	line, _ := j.r.FieldPos(0)
+	if len(row) == 1 && isTooLong([]byte(row[0])) {
+		return Record{}, &RowError{File: j.file, Line: line, Err: fmt.Errorf("line longer than %d bytes", MaxLine)}
+	}
 	if len(row) != j.width {
 		return Record{}, &RowError{File: j.file, Line: line, Err: fmt.Errorf("%d fields, header has %d", len(row), j.width)}
 	}

@@ -38,8 +38,8 @@ type VegetaReader struct {
 
 // NewVegetaReader reads r. file names the input in errors.
 func NewVegetaReader(file string, r io.Reader, namer *Namer, expected StatusSet) *VegetaReader {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20) // bodies can be large
+	sc := bufio.NewScanner(newLineCap(r))
+	sc.Buffer(make([]byte, 64<<10), MaxLine+len(tooLong)) // lineCap cuts longer lines
 	return &VegetaReader{file: file, sc: sc, namer: namer, expected: expected, now: time.Now}
 }
 
@@ -50,6 +50,9 @@ func (v *VegetaReader) Next() (Record, error) {
 		b := v.sc.Bytes()
 		if len(b) == 0 {
 			continue
+		}
+		if isTooLong(b) {
+			return Record{}, &RowError{File: v.file, Line: v.line, Err: fmt.Errorf("line longer than %d bytes", MaxLine)}
 		}
 		var r vegetaResult
 		if err := json.Unmarshal(b, &r); err != nil {
