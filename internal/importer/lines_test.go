@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -27,10 +28,11 @@ func TestOverlongLineIsMalformed(t *testing.T) {
 	var bad []string
 	for {
 		_, err := rd.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		if re, ok := err.(*RowError); ok {
+		var re *RowError
+		if errors.As(err, &re) {
 			bad = append(bad, re.Error())
 			continue
 		}
