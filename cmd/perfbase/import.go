@@ -23,7 +23,7 @@ type ImportCmd struct {
 	Expect   string        `help:"HTTP statuses counted as system success." default:"200-399"`
 	Interval time.Duration `help:"Sample interval of the cumulative counters." default:"${import_interval}"`
 
-	MaxMalformed int `name:"max-malformed" help:"Skip and report up to this many malformed rows per file; one more aborts the file. No limit: --max-malformed=-1 (with the =, or the -1 reads as a flag)." default:"${import_max_malformed}"`
+	MaxMalformed int `name:"max-malformed" help:"Skip and report up to this many malformed rows per file; one more aborts the file. -1: no limit." default:"${import_max_malformed}"`
 
 	To             string `help:"Destination: store (the embedded store), openmetrics (a file for promtool tsdb create-blocks-from openmetrics), remote-write, vm-import (VictoriaMetrics /api/v1/import/prometheus)." default:"store" enum:"store,openmetrics,remote-write,vm-import"`
 	Out            string `help:"The OpenMetrics file, or the URL for remote-write (e.g. http://prom:9090/api/v1/write) and vm-import (e.g. http://vm:8428)."`

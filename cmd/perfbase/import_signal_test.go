@@ -39,7 +39,7 @@ func TestImportInterrupted(t *testing.T) {
 			}
 		}
 	}()
-	cmd := exec.Command(binary(t), "import", "--data-dir", filepath.Join(dir, "st"), "--max-malformed=-1", f)
+	cmd := exec.Command(binary(t), "import", "--data-dir", filepath.Join(dir, "st"), "--max-malformed", "-1", f)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

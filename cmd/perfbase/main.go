@@ -68,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kong.Name("perfbase"),
 		kong.Description("Load driver, exporter and baseline-regression analyzer for business interfaces."),
 		kong.UsageOnError(),
+		// "--max-malformed -1": a value may start with a hyphen.
+		kong.WithHyphenPrefixedParameters(true),
 		kong.DefaultEnvars("PERFBASE"),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
