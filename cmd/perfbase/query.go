@@ -65,7 +65,7 @@ func (c *QueryCmd) Run(g *Globals) (err error) {
 		return badInput(fmt.Errorf("--time: %w", err))
 	}
 
-	b, err := backend.Open(backend.Options{URL: c.URL, HTTPConfigFile: c.HTTPConfigFile, DataDir: c.DataDir, Timeout: c.Timeout, Logger: g.Logger})
+	b, err := backend.Open(backend.Options{URL: c.URL, HTTPConfigFile: c.HTTPConfigFile, DataDir: c.DataDir, Timeout: c.Timeout, Logger: g.Logger, ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,12 @@ func (f *analysisFlags) options(g *Globals) (analyzer.Options, analyzer.Baseline
 }
 
 func (f *analysisFlags) open(g *Globals) (backend.Backend, error) {
-	return backend.Open(backend.Options{URL: f.URL, HTTPConfigFile: f.HTTPConfigFile, DataDir: f.DataDir, Timeout: f.Timeout, Logger: g.Logger})
+	if f.URL == "" {
+		// Before reading, and only while it does: readers never hold the
+		// store's lock, so a run or import can start during a report.
+		deriveOldRuns(g.Context(), g, f.DataDir)
+	}
+	return backend.Open(backend.Options{URL: f.URL, HTTPConfigFile: f.HTTPConfigFile, DataDir: f.DataDir, Timeout: f.Timeout, Logger: g.Logger, ReadOnly: true})
 }
 
 // ReportCmd compares a month with its baseline.
@@ -151,7 +156,6 @@ func (c *ReportCmd) Run(g *Globals) (err error) {
 		return badInput(err)
 	}
 	defer closeInto(&err, be, be.Name())
-	deriveOldRuns(g.Context(), g, be)
 	rep, err := analyzer.BuildReport(g.Context(), be, o, pin, month)
 	if err != nil {
 		return reportFailed(err)
@@ -189,7 +193,6 @@ func (c *ReportCmd) runReport(g *Globals, o analyzer.Options) (err error) {
 		return badInput(err)
 	}
 	defer closeInto(&err, be, be.Name())
-	deriveOldRuns(g.Context(), g, be)
 	rep, err := analyzer.BuildRunReport(g.Context(), be, o, c.ReportRun, pin)
 	if err != nil {
 		return reportFailed(err)

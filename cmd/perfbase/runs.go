@@ -49,7 +49,6 @@ func (c *RunsCmd) Run(g *Globals) (err error) {
 		return badInput(err)
 	}
 	defer closeInto(&err, be, be.Name())
-	deriveOldRuns(g.Context(), g, be)
 	runs, err := analyzer.ListRuns(g.Context(), be, analyzer.RunQuery{Scenario: c.Scenario, From: to.Add(-c.Since), To: to, Count: true})
 	if err != nil {
 		return reportFailed(err)

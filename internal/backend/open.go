@@ -45,11 +45,14 @@ type Options struct {
 	Timeout time.Duration
 	// Logger for the embedded store. Default: discard.
 	Logger *slog.Logger
+	// ReadOnly opens the embedded store without its lock, as a reader: a
+	// perfbase run or import may start meanwhile. Writers leave it false.
+	ReadOnly bool
 }
 
 // Open returns the backend Options select. The embedded store must exist;
-// when another process (a running `perfbase run`) holds it, it is opened
-// read-only and sees the data written up to now.
+// with ReadOnly, or when another process (a running `perfbase run`) holds
+// it, it is opened read-only and sees the data written up to now.
 func Open(o Options) (Backend, error) {
 	if o.URL != "" {
 		ro := RemoteOptions{URL: o.URL, Timeout: o.Timeout, HTTP: config.DefaultHTTPClientConfig}
@@ -80,9 +83,15 @@ func Open(o Options) (Backend, error) {
 		so.QueryTimeout = o.Timeout
 	}
 	so.Logger = o.Logger
-	db, err := store.Open(dir, so)
-	if errors.Is(err, store.ErrLocked) {
+	var db *store.DB
+	var err error
+	if o.ReadOnly {
 		db, err = store.OpenReadOnly(dir, so)
+	} else {
+		db, err = store.Open(dir, so)
+		if errors.Is(err, store.ErrLocked) {
+			db, err = store.OpenReadOnly(dir, so)
+		}
 	}
 	if err != nil {
 		return nil, err
