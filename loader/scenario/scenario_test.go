@@ -378,3 +378,23 @@ func TestSizeLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesAreDeterministic: type errors in flow-style mappings are
+// reported at the same field and column on every parse (the decoder's
+// messages do not say which key; the place must not depend on map order).
+func TestMessagesAreDeterministic(t *testing.T) {
+	t.Parallel()
+	data := []byte("name: x\ntarget: http://127.0.0.1:1\ninterfaces:\n" +
+		"  - {name: a, path: /a, expect: {status: \"200\"}}\n" +
+		"  - {name: b, path: /b, expect: {status: \"201\", business: {json: 5}}, timeout: x}\n" +
+		"stages: [{duration: 1s, rate: 1}]\n")
+	_, first := Parse(data, "flow.yml")
+	if first == nil || !strings.Contains(first.Error(), "flow.yml:4:42: interfaces[0].expect.status") {
+		t.Fatalf("first parse: %v", first)
+	}
+	for range 50 {
+		if _, err := Parse(data, "flow.yml"); err == nil || err.Error() != first.Error() {
+			t.Fatalf("messages differ between parses:\n%v\n---\n%v", first, err)
+		}
+	}
+}
