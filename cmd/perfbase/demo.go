@@ -98,8 +98,8 @@ func (c *DemoCmd) Run(g *Globals) (err error) {
 		}
 		fmt.Fprintf(g.Stdout, "\nHTML report: %s\n", c.HTML)
 	}
-	fmt.Fprintf(g.Stdout, "\nThe demo's history and live run stay in %s: try\n  perfbase query --data-dir %s 'sum by (interface, outcome) (perfbase_requests_total{run_id=%q})'\n",
-		c.DataDir, c.DataDir, sum.RunID)
+	fmt.Fprintf(g.Stdout, "\nThe demo's history and live run stay in %s: try\n  perfbase query --data-dir %s 'sum by (interface, outcome) (perfbase_requests_total{run_id=%q})'\n  perfbase runs --data-dir %s    # the live run's record, what 'perfbase report --run' compares\n",
+		c.DataDir, c.DataDir, sum.RunID, c.DataDir)
 	// A regression is what the demo shows, not a failure of the demo.
 	return nil
 }
