@@ -62,6 +62,7 @@ type Metrics struct {
 	runEnd     prometheus.Gauge
 	guard      prometheus.Gauge
 	thresholds *prometheus.GaugeVec
+	gen        generatorRecorder
 }
 
 // New registers the run's metrics on a new registry.
@@ -146,9 +147,25 @@ func New(opts Options) (*Metrics, error) {
 		Help: "1 when the scenario threshold passed at the end of the run, 0 when it failed.",
 	}, []string{iface, conventions.LabelThreshold})
 
+	lag := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    conventions.MetricGeneratorLag,
+		Help:    "How late the load generator sent open-loop requests (sent minus scheduled time), in seconds.",
+		Buckets: conventions.LagBuckets(),
+	})
+	workers := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: conventions.MetricGeneratorWorkers,
+		Help: "Workers and virtual users alive in the load generator.",
+	})
+	saturated := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: conventions.MetricGeneratorSaturated,
+		Help: "1 while the load generator, not the target, limits the run (judged every second).",
+	})
+	m.gen = generatorRecorder{lag: lag, workers: workers, saturated: saturated}
+
 	for _, c := range []prometheus.Collector{
 		m.requests, m.duration, m.scheduled, m.dropped, m.failures, m.codes,
 		m.inFlight, m.targetRate, m.users, runInfo, runStart, m.runEnd, m.guard, m.thresholds,
+		lag, workers, saturated,
 	} {
 		if err := r.Register(c); err != nil {
 			return nil, fmt.Errorf("exporter: %w", err)
@@ -199,6 +216,26 @@ func (m *Metrics) Finish(sum *loader.Summary) {
 			m.thresholds.WithLabelValues(is.Name, t.Name).Set(v)
 		}
 	}
+}
+
+// Generator implements loader.GeneratorRecording.
+func (m *Metrics) Generator() loader.GeneratorRecorder { return m.gen }
+
+// generatorRecorder exports the load generator's own health.
+type generatorRecorder struct {
+	lag       prometheus.Histogram
+	workers   prometheus.Gauge
+	saturated prometheus.Gauge
+}
+
+func (g generatorRecorder) Lag(d time.Duration) { g.lag.Observe(d.Seconds()) }
+func (g generatorRecorder) SetWorkers(n int)    { g.workers.Set(float64(n)) }
+func (g generatorRecorder) SetSaturated(s bool) {
+	v := 0.0
+	if s {
+		v = 1
+	}
+	g.saturated.Set(v)
 }
 
 // Interface implements loader.Recorder. It resolves every hot-path series

@@ -27,7 +27,8 @@ import (
 // Environment: PERFBASE_BENCH_TARGET, the URL of a target in another
 // process (`make bench` starts internal/benchtarget on another core), or
 // an in-process one, which then shows in the profile; PERFBASE_BENCH_DURATION
-// (default 3s) and PERFBASE_BENCH_USERS (default 64).
+// (default 3s) and PERFBASE_BENCH_USERS (default 64), or PERFBASE_BENCH_RATE
+// for an open loop at that many requests per second instead.
 //
 // Besides ns/op (one op is one whole run) it reports req/s and, over the
 // whole process, allocs and bytes per request.
@@ -43,7 +44,10 @@ func BenchmarkRunMaxRate(b *testing.B) {
 		target = srv.URL
 	}
 	duration := envDuration(b, "PERFBASE_BENCH_DURATION", 3*time.Second)
-	users := envInt(b, "PERFBASE_BENCH_USERS", 64)
+	stage := fmt.Sprintf("{duration: %s, users: %d}", duration, envInt(b, "PERFBASE_BENCH_USERS", 64))
+	if os.Getenv("PERFBASE_BENCH_RATE") != "" {
+		stage = fmt.Sprintf("{duration: %s, rate: %d}", duration, envInt(b, "PERFBASE_BENCH_RATE", 0))
+	}
 
 	for _, c := range []struct {
 		name   string
@@ -62,8 +66,8 @@ defaults: {timeout: 5s, expect: %s}
 interfaces:
   - {name: query_balance, path: /api/balance}
 stages:
-  - {duration: %s, users: %d}
-`, target, c.expect, duration, users), "bench.yml")
+  - %s
+`, target, c.expect, stage), "bench.yml")
 			if err != nil {
 				b.Fatal(err)
 			}

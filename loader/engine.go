@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
 	"github.com/perfbase/perfbase/loader/scenario"
 )
 
@@ -35,6 +33,10 @@ type Options struct {
 	ProgressInterval time.Duration
 	// Now is the clock (tests inject one). Default time.Now.
 	Now func() time.Time
+	// Quit, when closed (the user insists: a second Ctrl-C), aborts the
+	// requests in flight instead of letting them finish, so Run returns
+	// at once.
+	Quit <-chan struct{}
 }
 
 func (o *Options) setDefaults() {
@@ -57,16 +59,18 @@ func (o *Options) setDefaults() {
 
 // engine runs one scenario.
 type engine struct {
-	s      *scenario.Scenario
-	opts   Options
-	stats  map[string]*ifaceStats
-	order  []string
-	recs   map[string]InterfaceRecorder
-	rates  map[string]*rateGauge
-	cls    map[string]*classifier
-	client map[string]*http.Client
-	drains sync.WaitGroup
-	stage  atomic.Value // string: the step running now
+	s       *scenario.Scenario
+	opts    Options
+	stats   map[string]*ifaceStats
+	order   []string
+	recs    map[string]InterfaceRecorder
+	rates   map[string]*rateGauge
+	cls     map[string]*classifier
+	senders map[string]*sender
+	reqCtx  context.Context // parent of every load request; cancelled by Quit
+	gen     generator
+	drains  sync.WaitGroup
+	stage   atomic.Value // string: the step running now
 
 	guardAborted atomic.Bool
 }
@@ -82,11 +86,14 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 	}
 	e := &engine{
 		s: s, opts: opts,
-		stats:  map[string]*ifaceStats{},
-		recs:   map[string]InterfaceRecorder{},
-		rates:  map[string]*rateGauge{},
-		cls:    map[string]*classifier{},
-		client: map[string]*http.Client{},
+		stats:   map[string]*ifaceStats{},
+		recs:    map[string]InterfaceRecorder{},
+		rates:   map[string]*rateGauge{},
+		cls:     map[string]*classifier{},
+		senders: map[string]*sender{},
+	}
+	if gr, ok := opts.Recorder.(GeneratorRecording); ok {
+		e.gen.rec = gr.Generator()
 	}
 	e.stage.Store("")
 	transport := newTransport(s)
@@ -98,16 +105,27 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		e.recs[it.Name] = statsRecorder{st: st, next: opts.Recorder.Interface(it.Name)}
 		e.rates[it.Name] = &rateGauge{rec: e.recs[it.Name]}
 		e.cls[it.Name] = newClassifier(it.Expect)
-		e.client[it.Name] = &http.Client{
-			Transport: transport,
-			Timeout:   it.Timeout.D(),
-			// Load goes to the configured target only: a redirect is
-			// answered as it is and judged by the expected statuses.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		snd, err := newSender(s, it, transport, e.cls[it.Name].business)
+		if err != nil {
+			return nil, fmt.Errorf("loader: %w", err)
 		}
+		e.senders[it.Name] = snd
+	}
+	reqCtx, abortRequests := context.WithCancel(context.Background())
+	defer abortRequests()
+	e.reqCtx = reqCtx
+	if opts.Quit != nil {
+		go func() {
+			select {
+			case <-opts.Quit:
+				abortRequests()
+			case <-reqCtx.Done():
+			}
+		}()
 	}
 
 	start := opts.Now()
+	cpu0 := processCPU()
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var bg sync.WaitGroup
@@ -118,6 +136,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 	if opts.Progress != nil {
 		bg.Go(func() { e.progressLoop(bgCtx, start) })
 	}
+	bg.Go(func() { e.gen.watch(bgCtx, e.arrivals) })
 
 	for _, stp := range plan(s, opts.Shard) {
 		if runCtx.Err() != nil {
@@ -141,13 +160,24 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		opts.Progress(e.progress(start, end, nil))
 	}
 
-	sum := e.summary(start, end)
+	sum := e.summary(start, end, processCPU()-cpu0)
 	sum.Interrupted = ctx.Err() != nil
 	if e.guardAborted.Load() {
 		sum.GuardAborted = true
 		return sum, ErrGuardAborted
 	}
 	return sum, nil
+}
+
+// arrivals is the number of open-loop arrivals taken off the schedule so
+// far, all interfaces and phases together.
+func (e *engine) arrivals() uint64 {
+	var n uint64
+	for _, st := range e.stats {
+		c := st.allCounts()
+		n += c.Sent + c.Dropped
+	}
+	return n
 }
 
 // newTransport is shared by all interfaces so connections are reused
@@ -201,104 +231,46 @@ func (e *engine) runStep(ctx context.Context, stp step) {
 }
 
 // startLoad starts one interface's attack for a step and returns the
-// function that ends it.
+// function that ends it: early (Ctrl-C, guard) stops sending at once; on
+// time lets an open loop hand out or drop its last arrivals within their
+// lateness, and ends a closed loop's users.
 func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func(early bool)) {
-	it, _ := e.s.Interface(l.iface)
-	rec := e.recs[l.iface]
-	cls := e.cls[l.iface]
-	warmup := stp.warmup
-
-	var hdr http.Header
-	if len(it.Headers) > 0 {
-		hdr = make(http.Header, len(it.Headers))
-		for k, v := range it.Headers {
-			hdr.Set(k, v)
-		}
+	a := &attack{
+		e: e, rec: e.recs[l.iface], cls: e.cls[l.iface], send: e.senders[l.iface],
+		warmup: stp.warmup, reqCtx: e.reqCtx,
+		halt: make(chan struct{}), done: make(chan struct{}),
+		lateness: e.s.Defaults.Lateness.D(), ceiling: e.s.Defaults.MaxInFlight,
+		began: e.opts.Now(),
 	}
-	target := vegeta.Target{Method: it.Method, URL: e.s.URL(it), Body: []byte(it.Body), Header: hdr}
-	var sent atomic.Uint64
-	targeter := func(t *vegeta.Target) error {
-		sent.Add(1)
-		rec.Sent(warmup)
-		*t = target
-		return nil
-	}
-
-	maxBody := e.s.Defaults.MaxBody
-	if !cls.business {
-		maxBody = 0 // the body is drained but not kept
-	}
-	attackerOpts := []func(*vegeta.Attacker){
-		vegeta.Client(e.client[l.iface]),
-		vegeta.MaxBody(maxBody),
-	}
-
 	stepDone := make(chan struct{}) // closed when the step ends
-	var pacer vegeta.Pacer
-	var scheduled func(elapsed time.Duration) uint64
-	var dropper *droppingPacer
 	if l.users > 0 {
-		attackerOpts = append(attackerOpts, vegeta.Workers(uint64(l.users)), vegeta.MaxWorkers(uint64(l.users)))
-		pacer = closedPacer{Duration: stp.duration}
-		rec.SetUsers(l.users)
+		a.rec.SetUsers(l.users)
 		e.rates[l.iface].begin(0)
+		go a.runUsers(l.users)
 	} else {
-		inner := linearPacer{From: l.from, To: l.to, Duration: stp.duration}
-		dropper = &droppingPacer{
-			inner:    inner,
-			lateness: e.s.Defaults.Lateness.D(),
-			onDrop:   func(n uint64) { rec.Dropped(warmup, n) },
-		}
-		pacer = dropper
-		scheduled = func(elapsed time.Duration) uint64 {
-			if elapsed >= stp.duration {
-				return inner.Total()
-			}
-			return uint64(inner.Hits(elapsed) + 1e-6)
-		}
-		attackerOpts = append(attackerOpts, vegeta.MaxWorkers(uint64(e.s.Defaults.MaxInFlight)))
-		rec.SetUsers(0)
+		p := linearPacer{From: l.from, To: l.to, Duration: stp.duration}
+		a.pacer, a.hits = p, p.Hits
+		a.rec.SetUsers(0)
 		gen := e.rates[l.iface].begin(l.from)
 		if l.to != l.from {
-			go followRamp(ctx, stepDone, e.rates[l.iface], gen, inner)
+			go followRamp(ctx, stepDone, e.rates[l.iface], gen, p)
 		}
+		go a.runOpen()
 	}
-
-	atk := vegeta.NewAttacker(attackerOpts...)
-	began := e.opts.Now()
-	results := atk.Attack(targeter, pacer, stp.duration, "")
-	var stoppedAt atomic.Int64 // elapsed when stopped early; 0 = ran to the end
+	// In-flight requests finish (bounded by their timeouts) in the
+	// background so that the next step starts on time.
 	e.drains.Go(func() {
-		for res := range results {
-			o, reason, code := cls.classify(res.Code, res.Error, res.Body)
-			rec.Done(Observation{Outcome: o, Reason: reason, Code: code, Latency: res.Latency, Warmup: warmup})
-		}
-		if dropper == nil {
-			return
-		}
-		// Arrivals due but neither sent nor dropped yet (the attack was
-		// behind when its time ran out, or it was stopped) are dropped.
-		due := scheduled(stp.duration)
-		if at := stoppedAt.Load(); at > 0 {
-			due = scheduled(time.Duration(at))
-		}
-		if handled := sent.Load() + dropper.dropped.Load(); handled < due {
-			rec.Dropped(warmup, due-handled)
-		}
+		<-a.done
+		a.workers.Wait()
 	})
 
 	var once sync.Once
 	return func(early bool) {
 		once.Do(func() {
 			close(stepDone)
-			if early {
-				stoppedAt.Store(int64(max(e.opts.Now().Sub(began), 1)))
-				atk.Stop()
-				return
+			if early || l.users > 0 {
+				a.stop()
 			}
-			// On time: give the last arrival its lateness before stopping
-			// an attack that is behind, so it is sent rather than dropped.
-			time.AfterFunc(e.s.Defaults.Lateness.D(), func() { atk.Stop() })
 		})
 	}
 }

@@ -2,7 +2,6 @@ package loader
 
 import (
 	"math"
-	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -82,49 +81,3 @@ func (p linearPacer) Rate(elapsed time.Duration) float64 {
 	}
 	return p.From + (p.To-p.From)*elapsed.Seconds()/p.Duration.Seconds()
 }
-
-// droppingPacer wraps a linearPacer so that arrivals that could not be
-// sent within lateness of their due time are dropped, and counted, instead
-// of being sent late in a catch-up burst. Without it a saturated loader (or
-// a worker cap) would shift load in time and hide that the target rate was
-// not reached.
-//
-// vegeta calls Pace from one goroutine per attack; dropped is read by others.
-type droppingPacer struct {
-	inner    linearPacer
-	lateness time.Duration
-	onDrop   func(n uint64)
-	dropped  atomic.Uint64
-}
-
-// Pace implements vegeta.Pacer. hits counts the arrivals vegeta sent;
-// dropped ones count as handled so the schedule moves on past them.
-func (p *droppingPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	handled := hits + p.dropped.Load()
-	if elapsed > p.lateness {
-		mustBeHandled := uint64(math.Floor(p.inner.Hits(elapsed-p.lateness) + 1e-6))
-		if handled < mustBeHandled {
-			n := mustBeHandled - handled
-			p.dropped.Add(n)
-			p.onDrop(n)
-			handled = mustBeHandled
-		}
-	}
-	return p.inner.Pace(elapsed, handled)
-}
-
-// Rate implements vegeta.Pacer.
-func (p *droppingPacer) Rate(elapsed time.Duration) float64 { return p.inner.Rate(elapsed) }
-
-// closedPacer sends as fast as the attacker's fixed set of workers allows:
-// each worker is a virtual user that sends its next request when the last
-// one is answered.
-type closedPacer struct{ Duration time.Duration }
-
-// Pace implements vegeta.Pacer.
-func (p closedPacer) Pace(elapsed time.Duration, _ uint64) (time.Duration, bool) {
-	return 0, elapsed >= p.Duration
-}
-
-// Rate implements vegeta.Pacer; a closed loop has no scheduled rate.
-func (closedPacer) Rate(time.Duration) float64 { return 0 }

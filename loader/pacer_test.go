@@ -65,27 +65,3 @@ func TestPacerCatchesUpWithoutWaiting(t *testing.T) {
 		t.Fatalf("on schedule: wait=%v, want 10ms", wait)
 	}
 }
-
-func TestDroppingPacerCountsLateArrivals(t *testing.T) {
-	t.Parallel()
-	var dropped uint64
-	p := &droppingPacer{
-		inner:    linearPacer{From: 100, To: 100, Duration: 10 * time.Second},
-		lateness: 100 * time.Millisecond,
-		onDrop:   func(n uint64) { dropped += n },
-	}
-	// 2 s in, only 50 were sent: arrivals due before 1.9 s (190) that were
-	// not sent are dropped; the 10 due in the last 100 ms may still go.
-	wait, stop := p.Pace(2*time.Second, 50)
-	if stop || wait != 0 {
-		t.Fatalf("wait=%v stop=%v", wait, stop)
-	}
-	if dropped != 140 || p.dropped.Load() != 140 {
-		t.Fatalf("dropped %d (%d), want 140", dropped, p.dropped.Load())
-	}
-	// Nothing more is dropped while on time.
-	p.Pace(2*time.Second, 60)
-	if dropped != 140 {
-		t.Fatalf("dropped %d after catching up, want 140", dropped)
-	}
-}

@@ -27,6 +27,9 @@ type Summary struct {
 	GuardAborted bool               `json:"guard_aborted"`
 	Passed       bool               `json:"passed"`
 	Interfaces   []InterfaceSummary `json:"interfaces"`
+	// Generator is the load generator's own health: when Saturated, the
+	// latencies above include its queueing, not the target's alone.
+	Generator GeneratorSummary `json:"generator"`
 }
 
 // InterfaceSummary is one interface's result. Counts cover every phase,
@@ -73,7 +76,7 @@ func ratio(num, den uint64) float64 {
 	return float64(num) / float64(den)
 }
 
-func (e *engine) summary(start, end time.Time) *Summary {
+func (e *engine) summary(start, end time.Time, cpu time.Duration) *Summary {
 	sum := &Summary{
 		Scenario: e.s.Name, Mode: e.s.Mode, Shard: e.opts.Shard.String(),
 		Start: start, End: end, Duration: end.Sub(start).Seconds(), Passed: true,
@@ -125,6 +128,16 @@ func (e *engine) summary(start, end time.Time) *Summary {
 	if e.guardAborted.Load() {
 		sum.Passed = false
 	}
+	var arrivals [2]uint64
+	var completed uint64
+	for _, st := range e.stats {
+		for p := range arrivals {
+			c := st.counts(p)
+			arrivals[p] += c.Sent + c.Dropped
+			completed += c.completed()
+		}
+	}
+	sum.Generator = e.gen.summary(arrivals, completed, cpu)
 	return sum
 }
 

@@ -45,3 +45,9 @@ func roundSig(v float64, n int) float64 {
 	p := math.Pow(10, float64(n)-math.Ceil(math.Log10(math.Abs(v))))
 	return math.Round(v*p) / p
 }
+
+// LagBuckets are the buckets of MetricGeneratorLag: from 100 µs, under
+// which lag is timer noise, to 2.5 s, past which a request is long dropped.
+func LagBuckets() []float64 {
+	return []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+}

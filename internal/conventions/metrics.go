@@ -29,6 +29,16 @@ const (
 	MetricTargetRate = "perfbase_target_rate_requests_per_second"
 	// MetricVirtualUsers is the number of closed-loop virtual users per interface.
 	MetricVirtualUsers = "perfbase_virtual_users"
+	// MetricGeneratorLag is how late the load generator sent open-loop
+	// requests (sent minus scheduled), in seconds, with LagBuckets: its own
+	// queueing, which would otherwise hide inside the measured latencies.
+	MetricGeneratorLag = "perfbase_generator_lag_seconds"
+	// MetricGeneratorWorkers is the number of workers and virtual users
+	// alive in the load generator.
+	MetricGeneratorWorkers = "perfbase_generator_workers"
+	// MetricGeneratorSaturated is 1 while the generator, not the target,
+	// limits the run (judged every second), else 0.
+	MetricGeneratorSaturated = "perfbase_generator_saturated"
 	// MetricRunInfo is 1 for the run, with the scenario and mode as labels.
 	MetricRunInfo = "perfbase_run_info"
 	// MetricRunStart is the run's start time in Unix seconds.

@@ -1,0 +1,291 @@
+package loader
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Sizing of the open-loop worker pool. Each worker carries one request at
+// a time over its own connection, so the pool is the in-flight bound.
+const (
+	// minWorkers are always allowed: a fast target at a low rate needs few.
+	minWorkers = 8
+	// littleHeadroom multiplies rate × latency (Little's law) so that
+	// ordinary jitter in either never leaves an arrival without a worker.
+	littleHeadroom = 2
+	// sizeEvery is how often the pool's limit follows rate and latency.
+	sizeEvery = 100 * time.Millisecond
+	// wakeQuantum is the shortest sleep of the scheduler.
+	wakeQuantum = time.Millisecond
+	// starvedLag: an idle worker that takes longer than this to start on
+	// the arrival handed to it is waiting for CPU, not for the target.
+	starvedLag = 5 * time.Millisecond
+)
+
+// job is one arrival handed to a worker.
+type job struct {
+	due    time.Time // scheduled
+	handed time.Time // given to the worker
+}
+
+// attack carries one interface's load for one step: a scheduler that
+// hands arrivals to a bounded pool of workers (open loop), or a fixed set
+// of virtual users (closed loop). Requests are sent by the workers
+// themselves and measured where they are sent, with no channel between
+// the response and its recording.
+type attack struct {
+	e      *engine
+	rec    InterfaceRecorder
+	cls    *classifier
+	send   *sender
+	warmup bool
+	// reqCtx is the parent of every request: cancelled only when the user
+	// insists on quitting, so in-flight requests otherwise get their
+	// whole timeout.
+	reqCtx context.Context
+
+	halt     chan struct{} // closed by stop: nothing more is sent
+	halted   atomic.Bool
+	haltOnce sync.Once
+	done     chan struct{} // closed when the scheduler or users have ended
+	workers  sync.WaitGroup
+
+	// Open loop.
+	pacer    vegeta.Pacer
+	hits     func(elapsed time.Duration) float64 // arrivals due by elapsed
+	lateness time.Duration
+	ceiling  int // the user's max_in_flight
+	began    time.Time
+	handled  uint64 // scheduler only: arrivals sent or dropped
+
+	// Observed latency for the pool's size (Little's law).
+	latSum   atomic.Int64 // ns, since the last sizing
+	latN     atomic.Int64
+	lastDone atomic.Int64 // unix ns of the last completion
+	inflight atomic.Int64
+	// startLag is the longest a worker took, since the last sizing, to
+	// start on a job handed to it (ns): CPU starvation, when large.
+	startLag atomic.Int64
+}
+
+// stop ends the attack now: the scheduler or users send nothing more;
+// requests in flight finish within their timeout.
+func (a *attack) stop() {
+	a.haltOnce.Do(func() {
+		a.halted.Store(true)
+		close(a.halt)
+	})
+}
+
+// fire sends one request and records it. due is when it was scheduled
+// (zero in closed loop). A request whose attack was stopped after it was
+// handed over is not sent: it counts as dropped, so that nothing reaches
+// the target after a stop.
+func (a *attack) fire(due time.Time, buf []byte) []byte {
+	if a.halted.Load() {
+		if !due.IsZero() {
+			a.rec.Dropped(a.warmup, 1)
+		}
+		return buf
+	}
+	if !due.IsZero() {
+		a.e.gen.lag(a.warmup, time.Since(due))
+	}
+	a.rec.Sent(a.warmup)
+	a.inflight.Add(1)
+	r := a.send.do(a.reqCtx, buf)
+	a.inflight.Add(-1)
+	a.latSum.Add(int64(r.latency))
+	a.latN.Add(1)
+	a.lastDone.Store(time.Now().UnixNano())
+	var errText string
+	if r.err != nil {
+		errText = r.err.Error()
+	}
+	o, reason, code := a.cls.classify(uint16(r.code), errText, r.body)
+	a.rec.Done(Observation{Outcome: o, Reason: reason, Code: code, Latency: r.latency, Warmup: a.warmup})
+	if r.body != nil {
+		return r.body[:0] // keep a grown buffer
+	}
+	return buf
+}
+
+// runUsers is the closed loop: each user sends its next request when the
+// last one is answered, until the attack is stopped.
+func (a *attack) runUsers(users int) {
+	defer close(a.done)
+	for range users {
+		a.e.gen.addWorker()
+		a.workers.Go(func() {
+			defer a.e.gen.removeWorker()
+			var buf []byte
+			for !a.halted.Load() {
+				buf = a.fire(time.Time{}, buf)
+			}
+		})
+	}
+	<-a.halt
+}
+
+// runOpen is the open loop: arrivals are scheduled by the pacer; each is
+// handed to an idle worker, or to a new one while the pool is below its
+// limit, within the lateness allowed; otherwise it is dropped and counted.
+// A wait for the next arrival ends at once when the attack is stopped.
+func (a *attack) runOpen() {
+	defer close(a.done)
+	jobs := make(chan job) // unbuffered: only an idle worker takes one
+	defer close(jobs)
+	worker := func() {
+		var buf []byte
+		for j := range jobs {
+			if d := int64(time.Since(j.handed)); d > a.startLag.Load() {
+				a.startLag.Store(d) // a racy maximum is enough to judge
+			}
+			buf = a.fire(j.due, buf)
+		}
+	}
+	var (
+		pool    int
+		limit   = min(minWorkers, a.ceiling)
+		ewma    float64 // seconds
+		nextFit = a.began.Add(sizeEvery)
+		timer   = time.NewTimer(time.Hour)
+	)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		elapsed := now.Sub(a.began)
+		if !now.Before(nextFit) {
+			grown, e := a.fit(now, elapsed, ewma)
+			ewma = e
+			// A scheduler that itself runs late is short of CPU: more
+			// workers would only add goroutines and connections that
+			// compete for it, so the pool may shrink but not grow.
+			if time.Duration(a.startLag.Swap(0)) <= starvedLag || grown < limit {
+				limit = grown
+			}
+			nextFit = now.Add(sizeEvery)
+		}
+		// Behind schedule by more than the lateness: those arrivals are
+		// dropped at once, in one count, not handed out one by one.
+		if elapsed > a.lateness {
+			if must := uint64(a.hits(elapsed-a.lateness) + 1e-6); must > a.handled {
+				a.drop(must-a.handled, false)
+				a.handled = must
+			}
+		}
+		wait, end := a.pacer.Pace(elapsed, a.handled)
+		if end {
+			return
+		}
+		if wait > 0 {
+			// Wake-ups are batched: at high rates arrivals due within
+			// one quantum leave together, at most a quantum late, which
+			// costs a fraction of one timer wake-up per arrival.
+			timer.Reset(max(wait, wakeQuantum))
+			select {
+			case <-timer.C:
+				continue
+			case <-a.halt:
+				a.dropDue()
+				return
+			}
+		}
+		due := now // a pacer that cannot say when: as soon as it allows
+		if at, ok := dueAt(a.pacer, a.handled+1); ok {
+			due = a.began.Add(at)
+		}
+		a.handled++
+		select {
+		case jobs <- job{due, now}:
+			continue
+		case <-a.halt:
+			a.handled--
+			a.dropDue()
+			return
+		default:
+		}
+		if pool < limit {
+			pool++
+			a.e.gen.addWorker()
+			a.workers.Go(func() {
+				defer a.e.gen.removeWorker()
+				worker()
+			})
+		}
+		late := time.Until(due.Add(a.lateness))
+		if late <= 0 {
+			a.drop(1, pool >= a.ceiling)
+			continue
+		}
+		timer.Reset(late)
+		select {
+		case jobs <- job{due, time.Now()}:
+		case <-timer.C:
+			a.drop(1, pool >= a.ceiling)
+		case <-a.halt:
+			a.handled--
+			a.dropDue()
+			return
+		}
+	}
+}
+
+// fit recomputes the pool's limit: twice the in-flight requests Little's
+// law asks for at the current rate and the observed latency, never below
+// minWorkers nor above the user's ceiling. While requests are in flight
+// and none completes, the time since the last completion is a lower bound
+// of the latency, so a stalled target lets the pool grow towards the
+// ceiling as an open loop must, while a fast one keeps it small.
+func (a *attack) fit(now time.Time, elapsed time.Duration, ewma float64) (int, float64) {
+	if n := a.latN.Swap(0); n > 0 {
+		mean := time.Duration(a.latSum.Swap(0) / n).Seconds()
+		if ewma == 0 {
+			ewma = mean
+		} else {
+			ewma = 0.7*ewma + 0.3*mean
+		}
+	}
+	lat := ewma
+	if a.inflight.Load() > 0 {
+		last := a.lastDone.Load()
+		since := now.Sub(a.began)
+		if last > 0 {
+			since = now.Sub(time.Unix(0, last))
+		}
+		lat = math.Max(lat, since.Seconds())
+	}
+	want := littleHeadroom*a.pacer.Rate(elapsed)*lat + minWorkers
+	return int(math.Min(math.Max(math.Ceil(want), minWorkers), float64(a.ceiling))), ewma
+}
+
+// drop counts n arrivals that were not sent. capped says the in-flight
+// ceiling, not the generator, kept them from being sent.
+func (a *attack) drop(n uint64, capped bool) {
+	a.rec.Dropped(a.warmup, n)
+	if !capped {
+		a.e.gen.dropped(a.warmup, n)
+	}
+}
+
+// dropDue counts the arrivals due by now that the stopped attack will not
+// send.
+func (a *attack) dropDue() {
+	if due := uint64(a.hits(time.Since(a.began)) + 1e-6); due > a.handled {
+		a.rec.Dropped(a.warmup, due-a.handled)
+		a.handled = due
+	}
+}
+
+// dueAt is when arrival k (1-based) is due, for pacers that know it.
+func dueAt(p vegeta.Pacer, k uint64) (time.Duration, bool) {
+	if lp, ok := p.(linearPacer); ok {
+		return lp.due(float64(k))
+	}
+	return 0, false
+}
