@@ -19,7 +19,8 @@ const (
 	// ordinary jitter in either never leaves an arrival without a worker.
 	littleHeadroom = 2
 	// sizeEvery is how often the pool's limit follows rate and latency.
-	sizeEvery = 100 * time.Millisecond
+	sizeEvery  = 100 * time.Millisecond
+	refitEvery = 5 * time.Millisecond
 	// wakeQuantum is the shortest sleep of the scheduler.
 	wakeQuantum = time.Millisecond
 	// starvedLag: an idle worker that takes longer than this to start on
@@ -140,36 +141,14 @@ func (a *attack) runOpen() {
 	defer close(a.done)
 	jobs := make(chan job) // unbuffered: only an idle worker takes one
 	defer close(jobs)
-	worker := func() {
-		var buf []byte
-		for j := range jobs {
-			if d := int64(time.Since(j.handed)); d > a.startLag.Load() {
-				a.startLag.Store(d) // a racy maximum is enough to judge
-			}
-			buf = a.fire(j.due, buf)
-		}
-	}
-	var (
-		pool    int
-		limit   = min(minWorkers, a.ceiling)
-		ewma    float64 // seconds
-		nextFit = a.began.Add(sizeEvery)
-		timer   = time.NewTimer(time.Hour)
-	)
+	p := pool{a: a, jobs: jobs, limit: min(minWorkers, a.ceiling), nextFit: a.began.Add(sizeEvery), lastFit: a.began}
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		now := time.Now()
 		elapsed := now.Sub(a.began)
-		if !now.Before(nextFit) {
-			grown, e := a.fit(now, elapsed, ewma)
-			ewma = e
-			// A scheduler that itself runs late is short of CPU: more
-			// workers would only add goroutines and connections that
-			// compete for it, so the pool may shrink but not grow.
-			if time.Duration(a.startLag.Swap(0)) <= starvedLag || grown < limit {
-				limit = grown
-			}
-			nextFit = now.Add(sizeEvery)
+		if !now.Before(p.nextFit) {
+			p.fit(now)
 		}
 		// Behind schedule by more than the lateness: those arrivals are
 		// dropped at once, in one count, not handed out one by one.
@@ -201,38 +180,87 @@ func (a *attack) runOpen() {
 			due = a.began.Add(at)
 		}
 		a.handled++
-		select {
-		case jobs <- job{due, now}:
-			continue
-		case <-a.halt:
+		if !p.hand(due, timer) {
 			a.handled--
 			a.dropDue()
 			return
-		default:
 		}
-		if pool < limit {
-			pool++
+	}
+}
+
+// pool is the open loop's workers, owned by the scheduler goroutine.
+type pool struct {
+	a       *attack
+	jobs    chan job
+	size    int
+	limit   int
+	ewma    float64 // observed latency, seconds
+	nextFit time.Time
+	lastFit time.Time
+}
+
+// hand gives the arrival due at due to a worker: an idle one, or a new one
+// while the pool is below its limit, waiting at most until the arrival's
+// lateness runs out (then it is dropped). It returns false when the attack
+// was stopped first.
+func (p *pool) hand(due time.Time, timer *time.Timer) bool {
+	a := p.a
+	select {
+	case p.jobs <- job{due, time.Now()}:
+		return true
+	case <-a.halt:
+		return false
+	default:
+	}
+	for {
+		now := time.Now()
+		// The limit keeps this arrival waiting: look at latency again
+		// now rather than at the next sizing. A slow target's first
+		// requests tell nothing until they end, but the time they have
+		// been in flight already does.
+		if p.size >= p.limit && p.limit < a.ceiling && now.Sub(p.lastFit) >= refitEvery {
+			p.fit(now)
+		}
+		if p.size < p.limit {
+			p.size++
 			a.e.gen.addWorker()
 			a.workers.Go(func() {
 				defer a.e.gen.removeWorker()
-				worker()
+				p.work()
 			})
 		}
-		late := time.Until(due.Add(a.lateness))
+		late := due.Add(a.lateness).Sub(now)
 		if late <= 0 {
-			a.drop(1, pool >= a.ceiling)
-			continue
+			a.drop(1, p.size >= a.ceiling)
+			return true
 		}
-		timer.Reset(late)
+		wait := late
+		if p.size >= p.limit && p.limit < a.ceiling {
+			wait = min(wait, refitEvery)
+		}
+		timer.Reset(wait)
 		select {
-		case jobs <- job{due, time.Now()}:
+		case p.jobs <- job{due, time.Now()}:
+			timer.Stop()
+			return true
 		case <-timer.C:
-			a.drop(1, pool >= a.ceiling)
 		case <-a.halt:
-			a.handled--
-			a.dropDue()
-			return
+			timer.Stop()
+			return false
 		}
+	}
+}
+
+// work is one worker: it sends the arrivals handed to it until the
+// scheduler ends.
+func (p *pool) work() {
+	a := p.a
+	var buf []byte
+	for j := range p.jobs {
+		if d := int64(time.Since(j.handed)); d > a.startLag.Load() {
+			a.startLag.Store(d) // a racy maximum is enough to judge
+		}
+		buf = a.fire(j.due, buf)
 	}
 }
 
@@ -241,27 +269,34 @@ func (a *attack) runOpen() {
 // minWorkers nor above the user's ceiling. While requests are in flight
 // and none completes, the time since the last completion is a lower bound
 // of the latency, so a stalled target lets the pool grow towards the
-// ceiling as an open loop must, while a fast one keeps it small.
-func (a *attack) fit(now time.Time, elapsed time.Duration, ewma float64) (int, float64) {
+// ceiling as an open loop must, while a fast one keeps it small. Workers
+// slow to start on what they are handed are short of CPU: more of them
+// would only add goroutines and connections competing for it, so then the
+// limit may shrink but not grow.
+func (p *pool) fit(now time.Time) {
+	a := p.a
 	if n := a.latN.Swap(0); n > 0 {
 		mean := time.Duration(a.latSum.Swap(0) / n).Seconds()
-		if ewma == 0 {
-			ewma = mean
+		if p.ewma == 0 {
+			p.ewma = mean
 		} else {
-			ewma = 0.7*ewma + 0.3*mean
+			p.ewma = 0.7*p.ewma + 0.3*mean
 		}
 	}
-	lat := ewma
+	lat := p.ewma
 	if a.inflight.Load() > 0 {
-		last := a.lastDone.Load()
 		since := now.Sub(a.began)
-		if last > 0 {
+		if last := a.lastDone.Load(); last > 0 {
 			since = now.Sub(time.Unix(0, last))
 		}
 		lat = math.Max(lat, since.Seconds())
 	}
-	want := littleHeadroom*a.pacer.Rate(elapsed)*lat + minWorkers
-	return int(math.Min(math.Max(math.Ceil(want), minWorkers), float64(a.ceiling))), ewma
+	want := littleHeadroom*a.pacer.Rate(now.Sub(a.began))*lat + minWorkers
+	limit := int(math.Min(math.Max(math.Ceil(want), minWorkers), float64(a.ceiling)))
+	if time.Duration(a.startLag.Swap(0)) <= starvedLag || limit < p.limit {
+		p.limit = limit
+	}
+	p.nextFit, p.lastFit = now.Add(sizeEvery), now
 }
 
 // drop counts n arrivals that were not sent. capped says the in-flight

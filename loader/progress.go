@@ -13,10 +13,12 @@ import (
 
 // Progress is a live snapshot of a run.
 type Progress struct {
-	Elapsed    time.Duration
-	Total      time.Duration // planned length of the run
-	Stage      string
-	Final      bool
+	Elapsed time.Duration
+	Total   time.Duration // planned length of the run
+	Stage   string
+	Final   bool
+	// Saturated: the generator, not the target, limited the last second.
+	Saturated  bool
 	Interfaces []InterfaceProgress
 }
 
@@ -34,6 +36,9 @@ type InterfaceProgress struct {
 	Dropped         uint64
 	InFlight        uint64
 }
+
+// saturatedWarning is shown while the generator limits the run.
+const saturatedWarning = "the load generator is saturated: latencies include its own queueing"
 
 // progressState keeps the previous snapshots for windowed figures.
 type progressState struct {
@@ -59,7 +64,8 @@ func (e *engine) progressLoop(ctx context.Context, start time.Time) {
 // progress builds a snapshot; with prev it also computes windowed rates and
 // p99 and moves prev forward.
 func (e *engine) progress(start, now time.Time, prev *progressState) Progress {
-	p := Progress{Elapsed: now.Sub(start), Total: e.s.TotalDuration(), Stage: e.stage.Load().(string), Final: prev == nil}
+	p := Progress{Elapsed: now.Sub(start), Total: e.s.TotalDuration(), Stage: e.stage.Load().(string), Final: prev == nil,
+		Saturated: e.gen.saturatedNow.Load()}
 	for _, name := range e.order {
 		st := e.stats[name]
 		c := st.allCounts()
@@ -136,6 +142,9 @@ func (pp *ProgressPrinter) Print(p Progress) {
 			return
 		}
 		pp.last = p.Elapsed
+		if p.Saturated {
+			fmt.Fprintf(pp.W, "progress elapsed=%s warning=%q\n", p.Elapsed.Round(time.Second), saturatedWarning)
+		}
 		for _, i := range p.Interfaces {
 			fmt.Fprintf(pp.W, "progress elapsed=%s stage=%q interface=%s target_rps=%.1f users=%d achieved_rps=%.1f p99=%s system_success=%s business_success=%s completed=%d dropped=%d in_flight=%d\n",
 				p.Elapsed.Round(time.Second), p.Stage, i.Name, i.TargetRate, i.Users, i.AchievedRate, i.P99,
@@ -160,6 +169,9 @@ func (pp *ProgressPrinter) Print(p Progress) {
 			fmtSeconds(i.P99.Seconds()), fmtPercent(i.SystemSuccess), fmtPercent(i.BusinessSuccess), i.Completed, i.Dropped, i.InFlight)
 	}
 	_ = tw.Flush() // into a strings.Builder: cannot fail
+	if p.Saturated {
+		fmt.Fprintf(&b, "WARNING: %s\n", saturatedWarning)
+	}
 	view := b.String()
 	if pp.lines > 0 {
 		view = fmt.Sprintf("\x1b[%dA\x1b[J", pp.lines) + view // over the previous view

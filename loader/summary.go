@@ -225,6 +225,14 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	if s.Interrupted {
 		extra = " (interrupted)"
 	}
+	g := s.Generator
+	fmt.Fprintf(w, "\ngenerator: lag p50 %s p99 %s, peak %d workers, %s CPU per request\n",
+		fmtSeconds(g.LagP50), fmtSeconds(g.LagP99), g.PeakWorkers, fmtSeconds(g.CPUPerRequest))
+	if g.Saturated {
+		fmt.Fprintf(w, "WARNING: the load generator, not the target, limited this run (%d s judged saturated): %s.\n"+
+			"Its latencies are not the target's alone; give it more CPU or split the load over shards.\n",
+			g.SaturatedSeconds, g.SaturatedReason)
+	}
 	_, err := fmt.Fprintf(w, "\n%s: %s in %s%s\n", s.Scenario, status, time.Duration(s.Duration*float64(time.Second)).Round(time.Millisecond), extra)
 	return err
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"syscall"
 
 	"github.com/prometheus/common/promslog"
 )
@@ -43,6 +45,7 @@ type Globals struct {
 	Logger *slog.Logger
 	ctx    context.Context
 	quit   <-chan struct{}
+	signal func() os.Signal // the first stop signal, nil before one
 }
 
 // Context is cancelled when the user asks perfbase to stop.
@@ -50,6 +53,16 @@ func (g *Globals) Context() context.Context { return g.ctx }
 
 // Quit is closed when the user asks a second time: stop waiting now.
 func (g *Globals) Quit() <-chan struct{} { return g.quit }
+
+// interrupted is the exit code of a command a signal stopped: 143 after
+// SIGTERM, else 130 (SIGINT, or a stop with no signal seen).
+func (g *Globals) interrupted(err error) error {
+	code := exitInterrupted
+	if g.signal != nil && g.signal() == syscall.SIGTERM {
+		code = exitTerminated
+	}
+	return &exitError{code: code, err: err}
+}
 
 func (g *Globals) setup(f *GlobalFlags) error {
 	lvl := promslog.NewLevel()

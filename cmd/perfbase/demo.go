@@ -72,7 +72,7 @@ func (c *DemoCmd) Run(g *Globals) (err error) {
 		return err
 	}
 	if sum.Interrupted {
-		return &exitError{code: exitInterrupted, err: errors.New("demo interrupted")}
+		return g.interrupted(errors.New("demo interrupted"))
 	}
 
 	fmt.Fprintf(g.Stdout, "\n3/3 Monthly report for %s (baseline: the 3 months before):\n\n", reportMonth)

@@ -141,7 +141,7 @@ func (c *ImportCmd) Run(g *Globals) (err error) {
 		return err
 	}
 	if g.Context().Err() != nil {
-		return &exitError{code: exitInterrupted, err: fmt.Errorf("import interrupted: %d of %d files not imported", failedFiles, len(c.Files))}
+		return g.interrupted(fmt.Errorf("import interrupted: %d of %d files not imported", failedFiles, len(c.Files)))
 	}
 	if failedFiles > 0 {
 		if c.To == "openmetrics" {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -25,6 +26,9 @@ const (
 	// exitInterrupted is the shell's code for SIGINT: the command was
 	// stopped by the user and cleaned up after itself.
 	exitInterrupted = 130
+	// exitTerminated is the shell's code for SIGTERM, used when that was
+	// the signal that stopped the command.
+	exitTerminated = 143
 )
 
 // exitError carries an exit code with its error.
@@ -90,9 +94,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitBadInput
 	}
 
-	ctx, quit, stop := signalContext()
+	ctx, quit, first, stop := signalContext()
 	defer stop()
-	globals := &Globals{Stdout: stdout, Stderr: stderr, ctx: ctx, quit: quit}
+	globals := &Globals{Stdout: stdout, Stderr: stderr, ctx: ctx, quit: quit, signal: first}
 	if err := globals.setup(&cli.GlobalFlags); err != nil {
 		fmt.Fprintf(stderr, "perfbase: %v\n", err)
 		return exitBadInput
@@ -112,17 +116,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // signalContext returns a context cancelled by the first SIGINT or SIGTERM
-// (the command stops cleanly) and a channel closed by the second (the user
-// insists: lingering and waiting end now).
-func signalContext() (context.Context, <-chan struct{}, func()) {
+// (the command stops cleanly), a channel closed by the second (the user
+// insists: requests in flight, lingering and waiting end now), and the
+// first signal once there was one.
+func signalContext() (context.Context, <-chan struct{}, func() os.Signal, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	quit := make(chan struct{})
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
+	var first atomic.Value // os.Signal
 	go func() {
 		select {
-		case <-sig:
+		case s := <-sig:
+			first.Store(s)
 			cancel()
 		case <-done:
 			return
@@ -133,7 +140,11 @@ func signalContext() (context.Context, <-chan struct{}, func()) {
 		case <-done:
 		}
 	}()
-	return ctx, quit, func() {
+	firstSignal := func() os.Signal {
+		s, _ := first.Load().(os.Signal)
+		return s
+	}
+	return ctx, quit, firstSignal, func() {
 		signal.Stop(sig)
 		close(done)
 		cancel()

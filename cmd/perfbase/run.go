@@ -109,7 +109,7 @@ func (c *RunCmd) Run(g *Globals) error {
 	case runErr != nil:
 		return fmt.Errorf("run %s: %w", sum.RunID, runErr)
 	case sum.Interrupted:
-		return &exitError{code: exitInterrupted, err: errors.New("run interrupted; the summary covers what ran")}
+		return g.interrupted(errors.New("run interrupted; the summary covers what ran"))
 	case !sum.Passed:
 		return failed(fmt.Errorf("run %s: thresholds failed: %s", sum.RunID, failedThresholds(sum)))
 	}
