@@ -20,18 +20,14 @@ const (
 	littleHeadroom = 2
 	// sizeEvery is how often the pool's limit follows rate and latency.
 	sizeEvery  = 100 * time.Millisecond
-	refitEvery = 5 * time.Millisecond
+	refitEvery = 20 * time.Millisecond
 	// wakeQuantum is the shortest sleep of the scheduler.
 	wakeQuantum = time.Millisecond
-	// starvedLag: an idle worker that takes longer than this to start on
-	// the arrival handed to it is waiting for CPU, not for the target.
-	starvedLag = 5 * time.Millisecond
 )
 
 // job is one arrival handed to a worker.
 type job struct {
-	due    time.Time // scheduled
-	handed time.Time // given to the worker
+	due time.Time // scheduled
 }
 
 // attack carries one interface's load for one step: a scheduler that
@@ -67,11 +63,7 @@ type attack struct {
 	// Observed latency for the pool's size (Little's law).
 	latSum   atomic.Int64 // ns, since the last sizing
 	latN     atomic.Int64
-	lastDone atomic.Int64 // unix ns of the last completion
 	inflight atomic.Int64
-	// startLag is the longest a worker took, since the last sizing, to
-	// start on a job handed to it (ns): CPU starvation, when large.
-	startLag atomic.Int64
 }
 
 // stop ends the attack now: the scheduler or users send nothing more;
@@ -103,7 +95,6 @@ func (a *attack) fire(due time.Time, buf []byte) []byte {
 	a.inflight.Add(-1)
 	a.latSum.Add(int64(r.latency))
 	a.latN.Add(1)
-	a.lastDone.Store(time.Now().UnixNano())
 	var errText string
 	if r.err != nil {
 		errText = r.err.Error()
@@ -197,6 +188,7 @@ type pool struct {
 	ewma    float64 // observed latency, seconds
 	nextFit time.Time
 	lastFit time.Time
+	grown   time.Time // when the limit last grew
 }
 
 // hand gives the arrival due at due to a worker: an idle one, or a new one
@@ -206,7 +198,7 @@ type pool struct {
 func (p *pool) hand(due time.Time, timer *time.Timer) bool {
 	a := p.a
 	select {
-	case p.jobs <- job{due, time.Now()}:
+	case p.jobs <- job{due}:
 		return true
 	case <-a.halt:
 		return false
@@ -240,7 +232,7 @@ func (p *pool) hand(due time.Time, timer *time.Timer) bool {
 		}
 		timer.Reset(wait)
 		select {
-		case p.jobs <- job{due, time.Now()}:
+		case p.jobs <- job{due}:
 			timer.Stop()
 			return true
 		case <-timer.C:
@@ -257,22 +249,18 @@ func (p *pool) work() {
 	a := p.a
 	var buf []byte
 	for j := range p.jobs {
-		if d := int64(time.Since(j.handed)); d > a.startLag.Load() {
-			a.startLag.Store(d) // a racy maximum is enough to judge
-		}
 		buf = a.fire(j.due, buf)
 	}
 }
 
 // fit recomputes the pool's limit: twice the in-flight requests Little's
 // law asks for at the current rate and the observed latency, never below
-// minWorkers nor above the user's ceiling. While requests are in flight
-// and none completes, the time since the last completion is a lower bound
-// of the latency, so a stalled target lets the pool grow towards the
-// ceiling as an open loop must, while a fast one keeps it small. Workers
-// slow to start on what they are handed are short of CPU: more of them
-// would only add goroutines and connections competing for it, so then the
-// limit may shrink but not grow.
+// minWorkers nor above the user's ceiling, so that a slow target gets the
+// workers its latency asks for and a fast one keeps the pool small. While the
+// process is short of CPU (its goroutines wake late: generator.starved)
+// more workers would only add goroutines and connections competing for
+// it, and completions stall for that reason alone: then the limit may
+// shrink but not grow.
 func (p *pool) fit(now time.Time) {
 	a := p.a
 	if n := a.latN.Swap(0); n > 0 {
@@ -284,17 +272,25 @@ func (p *pool) fit(now time.Time) {
 		}
 	}
 	lat := p.ewma
-	if a.inflight.Load() > 0 {
-		since := now.Sub(a.began)
-		if last := a.lastDone.Load(); last > 0 {
-			since = now.Sub(time.Unix(0, last))
-		}
-		lat = math.Max(lat, since.Seconds())
+	if lat == 0 && a.inflight.Load() > 0 {
+		// Nothing has completed yet: the first requests have been in
+		// flight at least this long. Only until the first completion,
+		// so that later stalls (the target's or the generator's) never
+		// grow the pool by themselves.
+		lat = now.Sub(a.began).Seconds()
 	}
 	want := littleHeadroom*a.pacer.Rate(now.Sub(a.began))*lat + minWorkers
 	limit := int(math.Min(math.Max(math.Ceil(want), minWorkers), float64(a.ceiling)))
-	if time.Duration(a.startLag.Swap(0)) <= starvedLag || limit < p.limit {
+	switch {
+	case limit <= p.limit:
 		p.limit = limit
+	case a.e.gen.starved():
+	case now.Sub(p.grown) >= sizeEvery:
+		// At most double every sizeEvery: the latency it grows on may be
+		// inflated by the generator's own load, and a slower growth gives
+		// the starvation probe time to see that.
+		p.limit = min(limit, 2*p.limit)
+		p.grown = now
 	}
 	p.nextFit, p.lastFit = now.Add(sizeEvery), now
 }

@@ -137,6 +137,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		bg.Go(func() { e.progressLoop(bgCtx, start) })
 	}
 	bg.Go(func() { e.gen.watch(bgCtx, e.arrivals) })
+	bg.Go(func() { e.gen.probe(bgCtx) })
 
 	for _, stp := range plan(s, opts.Shard) {
 		if runCtx.Err() != nil {

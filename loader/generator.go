@@ -2,6 +2,7 @@ package loader
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -48,6 +49,53 @@ type generator struct {
 
 	saturatedWindows atomic.Int64
 	saturatedNow     atomic.Bool
+
+	// The probe's run-queue wait, ns: the largest in the current and the
+	// previous probe window.
+	overshoot     atomic.Int64
+	overshootPrev atomic.Int64
+}
+
+// Starvation probe: every probeEvery a goroutine yields and measures how
+// long it waits to run again. Gosched puts it behind every runnable
+// goroutine, so the wait is the queue the workers' own network events
+// wait in: long when the process has more work than CPU, whatever the
+// target does. (A timer wake-up alone would not show it: the runtime
+// runs a woken timer's goroutine next.)
+const (
+	probeEvery  = 5 * time.Millisecond
+	probeWindow = 250 * time.Millisecond
+	// starvedLag of run-queue wait means starved.
+	starvedLag = 5 * time.Millisecond
+)
+
+// probe measures the run-queue wait until ctx ends.
+func (g *generator) probe(ctx context.Context) {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	rotate := time.Now().Add(probeWindow)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		began := time.Now()
+		runtime.Gosched()
+		now := time.Now()
+		if wait := int64(now.Sub(began)); wait > g.overshoot.Load() {
+			g.overshoot.Store(wait)
+		}
+		if now.After(rotate) {
+			g.overshootPrev.Store(g.overshoot.Swap(0))
+			rotate = now.Add(probeWindow)
+		}
+	}
+}
+
+// starved reports whether the process waited for CPU lately.
+func (g *generator) starved() bool {
+	return time.Duration(max(g.overshoot.Load(), g.overshootPrev.Load())) > starvedLag
 }
 
 func (g *generator) lag(warmup bool, d time.Duration) {
