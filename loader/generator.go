@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// Saturation: the generator, not the target, limits the run when its own
-// lag (a request sent later than scheduled) is this large at the 99th
-// percentile, or when it dropped more than saturatedDropRatio of the
-// arrivals with in-flight room to spare. Either way the latencies it
-// measured include its own queueing, so they are not the target's alone.
+// Saturation: the generator, not the target, limits the run when it is
+// short of CPU (the run-queue probe, below) and its own lag (a request
+// sent later than scheduled) is this large at the 99th percentile, or it
+// dropped more than saturatedDropRatio of the arrivals with in-flight room
+// to spare. Either way the latencies it measured include its own queueing,
+// so they are not the target's alone.
 const (
 	saturatedLag       = 10 * time.Millisecond
 	saturatedDropRatio = 0.01
@@ -146,7 +147,10 @@ func (g *generator) watch(ctx context.Context, arrivals func() uint64) {
 		prev = cur
 		drops := g.drops[0].Load() + g.drops[1].Load()
 		arr := arrivals()
-		sat := judge(&win, drops-prevDrops, arr-prevArrivals)
+		// Lag and drops alone may be the pool growing towards a slow
+		// target; with the run-queue probe's starvation they are the
+		// generator's.
+		sat := judge(&win, drops-prevDrops, arr-prevArrivals) && g.starved()
 		prevDrops, prevArrivals = drops, arr
 		g.saturatedNow.Store(sat)
 		if sat {
@@ -217,7 +221,8 @@ func (g *generator) summary(arrivals [2]uint64, completed uint64, cpu time.Durat
 		s.CPUPerRequest = cpu.Seconds() / float64(completed)
 	}
 	switch {
-	case arr < saturatedMinArrivals:
+	case arr < saturatedMinArrivals, s.SaturatedSeconds == 0:
+		// Too few to judge, or never short of CPU while late.
 	case float64(drops) > saturatedDropRatio*float64(arr):
 		s.Saturated = true
 		s.SaturatedReason = "the generator dropped arrivals it had room to send"

@@ -55,7 +55,7 @@ func LoadFile(path string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only: closing cannot lose data
 	if fi, err := f.Stat(); err == nil && fi.Size() > MaxFileBytes {
 		return nil, fmt.Errorf("%s: %d bytes: a data set file may hold at most %d", path, fi.Size(), MaxFileBytes)
 	}

@@ -120,15 +120,15 @@ func Compile(src string, e Escape, runID string, resolve func(set, column string
 		name := strings.TrimSpace(rest[:j])
 		rest = rest[j+2:]
 		ph := "{{" + name + "}}"
-		switch {
-		case name == BuiltinRunID:
+		switch name {
+		case BuiltinRunID:
 			lit.Write(appendEscaped(nil, runID, escFor()))
 			continue
-		case name == BuiltinSeq:
+		case BuiltinSeq:
 			flush()
 			t.parts = append(t.parts, part{kind: seq})
 			continue
-		case name == BuiltinUUID:
+		case BuiltinUUID:
 			flush()
 			t.parts = append(t.parts, part{kind: uuid})
 			t.uuid = true
