@@ -2,6 +2,7 @@ package loader
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ type job struct {
 // the response and its recording.
 type attack struct {
 	e      *engine
+	iface  string
 	rec    InterfaceRecorder
 	cls    *classifier
 	send   *sender
@@ -78,20 +80,29 @@ func (a *attack) stop() {
 // fire sends one request and records it. due is when it was scheduled
 // (zero in closed loop). A request whose attack was stopped after it was
 // handed over is not sent: it counts as dropped, so that nothing reaches
-// the target after a stop.
-func (a *attack) fire(due time.Time, buf []byte) []byte {
+// the target after a stop. So is one whose data set ran out, and that
+// ends the interface's load.
+func (a *attack) fire(due time.Time, sl *slot) {
 	if a.halted.Load() {
 		if !due.IsZero() {
 			a.rec.Dropped(a.warmup, 1)
 		}
-		return buf
+		return
 	}
-	if !due.IsZero() {
-		a.e.gen.lag(a.warmup, time.Since(due))
+	sampling := a.e.failures != nil
+	r := a.send.do(a.reqCtx, sl, func() {
+		if !due.IsZero() {
+			a.e.gen.lag(a.warmup, time.Since(due))
+		}
+		a.rec.Sent(a.warmup)
+		a.inflight.Add(1)
+	}, sampling)
+	if errors.Is(r.err, errExhausted) {
+		a.rec.Dropped(a.warmup, 1)
+		a.e.exhausted(a.iface)
+		a.stop()
+		return
 	}
-	a.rec.Sent(a.warmup)
-	a.inflight.Add(1)
-	r := a.send.do(a.reqCtx, buf)
 	a.inflight.Add(-1)
 	a.latSum.Add(int64(r.latency))
 	a.latN.Add(1)
@@ -101,10 +112,12 @@ func (a *attack) fire(due time.Time, buf []byte) []byte {
 	}
 	o, reason, code := a.cls.classify(uint16(r.code), errText, r.body)
 	a.rec.Done(Observation{Outcome: o, Reason: reason, Code: code, Latency: r.latency, Warmup: a.warmup})
-	if r.body != nil {
-		return r.body[:0] // keep a grown buffer
+	if sampling && o != Success {
+		a.e.failures.offer(a.iface, reason, a.send.method, &r)
 	}
-	return buf
+	if r.body != nil {
+		sl.buf = r.body[:0] // keep a grown buffer
+	}
 }
 
 // runUsers is the closed loop: each user sends its next request when the
@@ -115,9 +128,9 @@ func (a *attack) runUsers(users int) {
 		a.e.gen.addWorker()
 		a.workers.Go(func() {
 			defer a.e.gen.removeWorker()
-			var buf []byte
+			var sl slot
 			for !a.halted.Load() {
-				buf = a.fire(time.Time{}, buf)
+				a.fire(time.Time{}, &sl)
 			}
 		})
 	}
@@ -247,9 +260,9 @@ func (p *pool) hand(due time.Time, timer *time.Timer) bool {
 // scheduler ends.
 func (p *pool) work() {
 	a := p.a
-	var buf []byte
+	var sl slot
 	for j := range p.jobs {
-		buf = a.fire(j.due, buf)
+		a.fire(j.due, &sl)
 	}
 }
 

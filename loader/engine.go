@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/perfbase/perfbase/loader/feed"
 	"github.com/perfbase/perfbase/loader/scenario"
 )
 
@@ -37,6 +38,10 @@ type Options struct {
 	// requests in flight instead of letting them finish, so Run returns
 	// at once.
 	Quit <-chan struct{}
+	// RunID is what {{run_id}} becomes in templates.
+	RunID string
+	// Failures, when set, keeps samples of failed requests.
+	Failures *FailureSamples
 }
 
 func (o *Options) setDefaults() {
@@ -59,18 +64,21 @@ func (o *Options) setDefaults() {
 
 // engine runs one scenario.
 type engine struct {
-	s       *scenario.Scenario
-	opts    Options
-	stats   map[string]*ifaceStats
-	order   []string
-	recs    map[string]InterfaceRecorder
-	rates   map[string]*rateGauge
-	cls     map[string]*classifier
-	senders map[string]*sender
-	reqCtx  context.Context // parent of every load request; cancelled by Quit
-	gen     generator
-	drains  sync.WaitGroup
-	stage   atomic.Value // string: the step running now
+	s        *scenario.Scenario
+	opts     Options
+	stats    map[string]*ifaceStats
+	order    []string
+	recs     map[string]InterfaceRecorder
+	rates    map[string]*rateGauge
+	cls      map[string]*classifier
+	senders  map[string]*sender
+	failures *FailureSamples
+	// exhaustedBy names, per interface, the data set that ran out.
+	exhaustedBy sync.Map
+	reqCtx      context.Context // parent of every load request; cancelled by Quit
+	gen         generator
+	drains      sync.WaitGroup
+	stage       atomic.Value // string: the step running now
 
 	guardAborted atomic.Bool
 }
@@ -98,6 +106,11 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 	e.stage.Store("")
 	transport := newTransport(s)
 	defer transport.CloseIdleConnections()
+	e.failures = opts.Failures
+	pickers, err := newPickers(s, opts.Shard)
+	if err != nil {
+		return nil, fmt.Errorf("loader: %w", err)
+	}
 	for _, it := range s.Interfaces {
 		st := &ifaceStats{name: it.Name}
 		e.stats[it.Name] = st
@@ -105,7 +118,14 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		e.recs[it.Name] = statsRecorder{st: st, next: opts.Recorder.Interface(it.Name)}
 		e.rates[it.Name] = &rateGauge{rec: e.recs[it.Name]}
 		e.cls[it.Name] = newClassifier(it.Expect)
-		snd, err := newSender(s, it, transport, e.cls[it.Name].business)
+		keep := int64(0)
+		if e.cls[it.Name].business {
+			keep = s.Defaults.MaxBody // else the body is drained but not kept
+		}
+		if opts.Failures != nil {
+			keep = max(keep, sampleBody)
+		}
+		snd, err := newSender(s, it, transport, keep, opts.RunID, pickers)
 		if err != nil {
 			return nil, fmt.Errorf("loader: %w", err)
 		}
@@ -122,6 +142,22 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 			case <-reqCtx.Done():
 			}
 		}()
+	}
+
+	// Set-up and teardown run once per run: on the first shard only.
+	steps := opts.Shard.Index == 1
+	var setup, teardown []StepResult
+	if steps && len(s.Setup) > 0 {
+		res, ok := e.runSteps(ctx, "setup", s.Setup, transport)
+		setup = res
+		if !ok {
+			// Teardown still runs: it cleans up what set-up began.
+			teardown, _ = e.runTeardown(transport)
+			now := opts.Now()
+			sum := e.summary(now, now, 0)
+			sum.Setup, sum.Teardown, sum.Passed = setup, teardown, false
+			return sum, ErrSetupFailed
+		}
 	}
 
 	start := opts.Now()
@@ -160,14 +196,76 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 	if opts.Progress != nil {
 		opts.Progress(e.progress(start, end, nil))
 	}
+	cpu := processCPU() - cpu0
+	// Teardown runs after the last load request, whatever ended the load.
+	teardownOK := true
+	if steps {
+		teardown, teardownOK = e.runTeardown(transport)
+	}
 
-	sum := e.summary(start, end, processCPU()-cpu0)
+	sum := e.summary(start, end, cpu)
+	sum.Setup, sum.Teardown = setup, teardown
+	if !teardownOK {
+		sum.TeardownFailed = true
+		sum.Passed = false
+	}
 	sum.Interrupted = ctx.Err() != nil
 	if e.guardAborted.Load() {
 		sum.GuardAborted = true
 		return sum, ErrGuardAborted
 	}
 	return sum, nil
+}
+
+// stepContext is the context of teardown steps: not the run's (they run
+// after Ctrl-C too), but ended by a second Ctrl-C.
+func (e *engine) stepContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if e.opts.Quit != nil {
+		go func() {
+			select {
+			case <-e.opts.Quit:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
+}
+
+// runTeardown runs the teardown steps, if any.
+func (e *engine) runTeardown(rt http.RoundTripper) ([]StepResult, bool) {
+	if len(e.s.Teardown) == 0 {
+		return nil, true
+	}
+	ctx, cancel := e.stepContext()
+	defer cancel()
+	return e.runSteps(ctx, "teardown", e.s.Teardown, rt)
+}
+
+// newPickers makes one picker per data set, in SetNames order, shared by
+// every interface that reads it.
+func newPickers(s *scenario.Scenario, sh Shard) ([]*feed.Picker, error) {
+	var out []*feed.Picker
+	for _, name := range s.SetNames() {
+		d := s.Data[name]
+		p, err := feed.NewPicker(s.Sets[name], feed.Order(d.Order), feed.OnExhausted(d.OnExhausted), sh.Index, sh.Count)
+		if err != nil {
+			return nil, fmt.Errorf("data set %s: %w", name, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// exhausted ends an interface's load for the rest of the run: a data set
+// it needs has no row left.
+func (e *engine) exhausted(iface string) {
+	if _, loaded := e.exhaustedBy.LoadOrStore(iface, ""); !loaded {
+		set, _ := e.senders[iface].exhausted.Load().(string)
+		e.exhaustedBy.Store(iface, set)
+		e.opts.Logger.Warn("data set used up: the interface's load ends", "interface", iface, "data_set", set)
+	}
 }
 
 // arrivals is the number of open-loop arrivals taken off the schedule so
@@ -206,6 +304,9 @@ func (e *engine) runStep(ctx context.Context, stp step) {
 	var stops []func(early bool)
 	active := map[string]bool{}
 	for _, l := range stp.loads {
+		if _, done := e.exhaustedBy.Load(l.iface); done {
+			continue
+		}
 		active[l.iface] = true
 		stops = append(stops, e.startLoad(stepCtx, stp, l))
 	}
@@ -237,7 +338,7 @@ func (e *engine) runStep(ctx context.Context, stp step) {
 // lateness, and ends a closed loop's users.
 func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func(early bool)) {
 	a := &attack{
-		e: e, rec: e.recs[l.iface], cls: e.cls[l.iface], send: e.senders[l.iface],
+		e: e, iface: l.iface, rec: e.recs[l.iface], cls: e.cls[l.iface], send: e.senders[l.iface],
 		warmup: stp.warmup, reqCtx: e.reqCtx,
 		halt: make(chan struct{}), done: make(chan struct{}),
 		lateness: e.s.Defaults.Lateness.D(), ceiling: e.s.Defaults.MaxInFlight,

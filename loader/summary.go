@@ -30,6 +30,13 @@ type Summary struct {
 	// Generator is the load generator's own health: when Saturated, the
 	// latencies above include its queueing, not the target's alone.
 	Generator GeneratorSummary `json:"generator"`
+	// Setup and Teardown are the steps' results, in order; a failed step
+	// ends its list. TeardownFailed makes the run fail.
+	Setup          []StepResult `json:"setup,omitempty"`
+	Teardown       []StepResult `json:"teardown,omitempty"`
+	TeardownFailed bool         `json:"teardown_failed,omitempty"`
+	// FailuresFile is where samples of failed requests were written.
+	FailuresFile string `json:"failures_file,omitempty"`
 }
 
 // InterfaceSummary is one interface's result. Counts cover every phase,
@@ -54,10 +61,13 @@ type InterfaceSummary struct {
 	SystemSuccessRatio float64 `json:"system_success_ratio"`
 	// BusinessSuccessRatio is success / (success + business_failure): the
 	// business verdict is only meaningful on system successes.
-	BusinessSuccessRatio float64           `json:"business_success_ratio"`
-	DroppedRatio         float64           `json:"dropped_ratio"`
-	Thresholds           []ThresholdResult `json:"thresholds"`
-	Passed               bool              `json:"passed"`
+	BusinessSuccessRatio float64 `json:"business_success_ratio"`
+	DroppedRatio         float64 `json:"dropped_ratio"`
+	// DataExhausted names the data set whose rows ran out and ended this
+	// interface's load (on_exhausted: stop).
+	DataExhausted string            `json:"data_exhausted,omitempty"`
+	Thresholds    []ThresholdResult `json:"thresholds"`
+	Passed        bool              `json:"passed"`
 }
 
 // ThresholdResult is one checked threshold.
@@ -119,6 +129,9 @@ func (e *engine) summary(start, end time.Time, cpu time.Duration) *Summary {
 		is.SystemSuccessRatio = ratio(sysOK, measured.completed())
 		is.BusinessSuccessRatio = ratio(measured.Outcomes[Success], sysOK)
 		is.DroppedRatio = ratio(measured.Dropped, measured.Sent+measured.Dropped)
+		if v, ok := e.exhaustedBy.Load(name); ok {
+			is.DataExhausted, _ = v.(string)
+		}
 		is.Thresholds, is.Passed = checkThresholds(e.s, name, &is)
 		if !is.Passed {
 			sum.Passed = false
@@ -225,6 +238,22 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	if s.Interrupted {
 		extra = " (interrupted)"
 	}
+	for _, i := range s.Interfaces {
+		if i.DataExhausted != "" {
+			fmt.Fprintf(w, "\n%s: data set %s used up (on_exhausted: stop): its load ended early\n", i.Name, i.DataExhausted)
+		}
+	}
+	for _, st := range slices.Concat(s.Setup, s.Teardown) {
+		if !st.OK {
+			fmt.Fprintf(w, "\nstep %s (%s) FAILED: %s\n", st.Name, st.Kind, st.Error)
+		}
+	}
+	if n := len(s.Setup) + len(s.Teardown); n > 0 {
+		fmt.Fprintf(w, "set-up: %s; teardown: %s\n", stepsVerdict(s.Setup), stepsVerdict(s.Teardown))
+	}
+	if s.FailuresFile != "" {
+		fmt.Fprintf(w, "failure samples: %s\n", s.FailuresFile)
+	}
 	g := s.Generator
 	fmt.Fprintf(w, "\ngenerator: lag p50 %s p99 %s, peak %d workers, %s CPU per request\n",
 		fmtSeconds(g.LagP50), fmtSeconds(g.LagP99), g.PeakWorkers, fmtSeconds(g.CPUPerRequest))
@@ -235,6 +264,19 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%s: %s in %s%s\n", s.Scenario, status, time.Duration(s.Duration*float64(time.Second)).Round(time.Millisecond), extra)
 	return err
+}
+
+func stepsVerdict(rs []StepResult) string {
+	if len(rs) == 0 {
+		return "-"
+	}
+	ok := 0
+	for _, r := range rs {
+		if r.OK {
+			ok++
+		}
+	}
+	return fmt.Sprintf("%d/%d ok", ok, len(rs))
 }
 
 func fmtSeconds(s float64) string {

@@ -25,6 +25,8 @@ type RunCmd struct {
 	Linger           time.Duration `help:"Keep serving /metrics this long after the run, so the last scrape is not lost (set it to the scrape interval)." default:"0s"`
 	Shard            loader.Shard  `help:"Run shard i of n: send 1/n of every interface's rate and users. All shards share one --run-id." placeholder:"i/n" default:"1/1"`
 	SummaryJSON      string        `help:"Also write the summary as JSON to this file ('-' for stdout)." placeholder:"FILE"`
+	Failures         string        `help:"Write samples of failed requests (as sent and answered, secrets redacted) to this file as JSON lines." placeholder:"FILE"`
+	FailuresPerKind  int           `help:"Failure samples kept per interface and reason: this many first ones and this many sampled from the rest." default:"10"`
 	NativeHistograms bool          `help:"Add native histogram buckets to the latency histogram (for backends that ingest them)."`
 	PushURL          string        `help:"Push the metrics at the end (and every --push-interval) to this Pushgateway or VictoriaMetrics URL." placeholder:"URL"`
 	PushKind         string        `help:"What --push-url is: pushgateway or victoriametrics." default:"pushgateway" enum:"pushgateway,victoriametrics"`
@@ -84,8 +86,24 @@ func (c *RunCmd) Run(g *Globals) error {
 	if p := c.progressPrinter(g); p != nil {
 		o.Progress = p.Print
 	}
+	if c.Failures != "" {
+		if c.FailuresPerKind < 1 {
+			return badInput(fmt.Errorf("--failures-per-kind must be positive, not %d", c.FailuresPerKind))
+		}
+		o.Failures = loader.NewFailureSamples(c.FailuresPerKind, s)
+	}
 	o.Summary = func(sum *loader.Summary) error {
 		var errs []error
+		if c.Failures != "" {
+			// Written first, so that the summary can point to it.
+			n, err := writeFailures(c.Failures, o.Failures)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("--failures: %w", err))
+			} else {
+				sum.FailuresFile = c.Failures
+				g.Logger.Info("failure samples written", "file", c.Failures, "samples", n)
+			}
+		}
 		if err := sum.WriteTable(g.Stdout); err != nil {
 			errs = append(errs, fmt.Errorf("write summary: %w", err))
 		}
@@ -104,8 +122,10 @@ func (c *RunCmd) Run(g *Globals) error {
 	}
 	sum, runErr := res.Summary, res.LoadErr
 	switch {
-	case errors.Is(runErr, loader.ErrGuardAborted):
+	case errors.Is(runErr, loader.ErrGuardAborted), errors.Is(runErr, loader.ErrSetupFailed):
 		return failed(runErr)
+	case sum.TeardownFailed:
+		return failed(fmt.Errorf("run %s: teardown failed", sum.RunID))
 	case runErr != nil:
 		return fmt.Errorf("run %s: %w", sum.RunID, runErr)
 	case sum.Interrupted:
@@ -114,6 +134,27 @@ func (c *RunCmd) Run(g *Globals) error {
 		return failed(fmt.Errorf("run %s: thresholds failed: %s", sum.RunID, failedThresholds(sum)))
 	}
 	return nil
+}
+
+// writeFailures writes the failure samples to path, atomically.
+func writeFailures(path string, f *loader.FailureSamples) (int, error) {
+	tmp := path + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.WriteJSONLines(out)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return 0, err
+	}
+	return n, nil
 }
 
 func (c *RunCmd) progressPrinter(g *Globals) *loader.ProgressPrinter {

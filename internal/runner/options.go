@@ -60,6 +60,8 @@ type Options struct {
 	// before the final scrape, push and linger, so that whatever fails
 	// after it, the user has the summary. Its error fails the run.
 	Summary func(*loader.Summary) error
+	// Failures, when set, keeps samples of failed requests.
+	Failures *loader.FailureSamples
 	// Quit, when closed (a second Ctrl-C), ends the linger early.
 	Quit <-chan struct{}
 	// Logger for the lifecycle. Default: discard.

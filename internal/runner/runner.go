@@ -109,7 +109,8 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		}
 		go keeper.run(bg)
 	}
-	sum, loadErr := loader.Run(ctx, s, loader.Options{Recorder: metrics, Shard: o.Shard, Logger: o.Logger, Progress: o.Progress, Quit: o.Quit})
+	sum, loadErr := loader.Run(ctx, s, loader.Options{Recorder: metrics, Shard: o.Shard, Logger: o.Logger, Progress: o.Progress, Quit: o.Quit,
+		RunID: o.RunID, Failures: o.Failures})
 	if sum == nil {
 		stopBG()
 		if scraper != nil {

@@ -96,3 +96,6 @@ func (p *Picker) Used() uint64 { return p.used.Load() }
 // Share is how many rows this shard may hand out before it recycles or
 // stops.
 func (p *Picker) Share() int { return int(p.share) }
+
+// Set is the data set the picker hands rows of.
+func (p *Picker) Set() *Set { return p.set }

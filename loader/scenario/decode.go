@@ -56,6 +56,7 @@ func parse(data []byte, file string, lookupEnv func(string) (string, bool)) (*Sc
 	applyDefaults(s)
 	env := &reporter{file: file, keys: keys}
 	expandEnv(s, lookupEnv, env)
+	loadData(s, env)
 	v := &validator{reporter: reporter{file: file, keys: keys}}
 	v.scenario(s)
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/perfbase/perfbase/loader/feed"
 )
 
 // The values a scenario starts from. Decoding writes what the file sets onto
@@ -58,6 +60,27 @@ func applyDefaults(s *Scenario) {
 		}
 		// Methods are case-insensitive in the file: post is POST.
 		it.Method = strings.ToUpper(it.Method)
+	}
+	for name, d := range s.Data {
+		if d.Order == "" {
+			d.Order = string(feed.Sequential)
+		}
+		if d.OnExhausted == "" {
+			d.OnExhausted = string(feed.Recycle)
+		}
+		s.Data[name] = d
+	}
+	for _, steps := range [][]Step{s.Setup, s.Teardown} {
+		for i := range steps {
+			st := &steps[i]
+			if st.Method == "" {
+				st.Method = DefaultMethod
+			}
+			st.Method = strings.ToUpper(st.Method)
+			if st.Timeout == 0 {
+				st.Timeout = DefaultStepTimeout
+			}
+		}
 	}
 	if g := s.Guard; g != nil {
 		if g.Window == 0 {

@@ -14,6 +14,15 @@ import (
 // variables are not all set is removed: neither is ever sent, and each is
 // reported once.
 func expandEnv(s *Scenario, lookup func(string) (string, bool), r *reporter) {
+	// Every expanded value is a secret to the failure samples.
+	env := lookup
+	lookup = func(name string) (string, bool) {
+		v, ok := env(name)
+		if ok && v != "" {
+			s.Secrets = append(s.Secrets, v)
+		}
+		return v, ok
+	}
 	expandHeaders("defaults.headers", s.Defaults.Headers, lookup, r)
 	for i := range s.Interfaces {
 		it := &s.Interfaces[i]
@@ -24,6 +33,21 @@ func expandEnv(s *Scenario, lookup func(string) (string, bool), r *reporter) {
 			r.errorf(f+".body", "%v", err)
 		}
 		it.Body = body
+	}
+	for _, steps := range []struct {
+		field string
+		steps []Step
+	}{{"setup", s.Setup}, {"teardown", s.Teardown}} {
+		for i := range steps.steps {
+			st := &steps.steps[i]
+			f := fmt.Sprintf("%s[%d]", steps.field, i)
+			expandHeaders(f+".headers", st.Headers, lookup, r)
+			body, err := expandRefs(st.Body, lookup)
+			if err != nil {
+				r.errorf(f+".body", "%v", err)
+			}
+			st.Body = body
+		}
 	}
 }
 

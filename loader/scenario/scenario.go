@@ -3,6 +3,8 @@ package scenario
 import (
 	"fmt"
 	"time"
+
+	"github.com/perfbase/perfbase/loader/feed"
 )
 
 // Modes of a scenario.
@@ -29,9 +31,22 @@ type Scenario struct {
 	Stages     []Stage              `yaml:"stages"`
 	Thresholds map[string]Threshold `yaml:"thresholds"`
 	Guard      *Guard               `yaml:"guard"`
+	// Data are the named data sets templates take rows from.
+	Data map[string]DataSet `yaml:"data"`
+	// Mark, when set, adds a header to every request.
+	Mark *Mark `yaml:"mark"`
+	// Setup runs before the first load request, Teardown after the last.
+	Setup    []Step `yaml:"setup"`
+	Teardown []Step `yaml:"teardown"`
 
-	// File is where the scenario was read from, for messages.
+	// File is where the scenario was read from, for messages; data set
+	// files are relative to its directory.
 	File string `yaml:"-"`
+	// Sets are the data sets, read when the scenario was parsed.
+	Sets map[string]*feed.Set `yaml:"-"`
+	// Secrets are the values ${NAME} references expanded to: never
+	// written to logs, reports or failure samples.
+	Secrets []string `yaml:"-"`
 }
 
 // Defaults apply to every interface that does not set its own. A file

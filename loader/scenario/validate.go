@@ -37,6 +37,11 @@ func (v *validator) scenario(s *Scenario) {
 	v.stages(s, names)
 	v.thresholds(s.Thresholds, names)
 	v.guard(s.Guard)
+	v.data(s)
+	v.templates(s)
+	v.mark(s.Mark)
+	v.steps("setup", s.Setup)
+	v.steps("teardown", s.Teardown)
 }
 
 // Limits of a scenario: beyond them a run is a typo (an exponent, a
@@ -63,6 +68,10 @@ const (
 // scenarioNameRe is what a scenario name may be: the default run id is
 // the name and a time, and must be a valid label value everywhere.
 var scenarioNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
+
+// dataSetName is what a data set may be called, as it is written in
+// {{name.column}}.
+var dataSetName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 
 // Rules shared by the sections.
 
