@@ -208,7 +208,7 @@ func (s *sender) do(ctx context.Context, sl *slot, beforeSend func(), withReq bo
 	}
 	var r response
 	if withReq {
-		r.req = &sent{url: req.URL.String(), header: req.Header, body: body}
+		r.req = &sent{url: requestURL(req.URL), header: req.Header, body: body}
 	}
 	beforeSend()
 	began := time.Now()
@@ -232,6 +232,19 @@ func (s *sender) do(ctx context.Context, sl *slot, beforeSend func(), withReq bo
 		r.code, r.err = 0, err
 	}
 	return r
+}
+
+// requestURL writes a URL as it was requested; url.String would write a
+// rendered path (kept in Opaque) as scheme:path.
+func requestURL(u *url.URL) string {
+	if u.Opaque == "" {
+		return u.String()
+	}
+	s := u.Scheme + "://" + u.Host + u.Opaque
+	if u.RawQuery != "" {
+		s += "?" + u.RawQuery
+	}
+	return s
 }
 
 // render fills in one request's templates: the next row of each data set
