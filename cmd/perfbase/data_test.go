@@ -240,8 +240,11 @@ func TestRunSequentialAndRandomRows(t *testing.T) {
 			// Sent in schedule order at 5 ms intervals: seq k has row (k-1) mod 10.
 			for _, r := range load {
 				var seq, n int
-				fmt.Sscanf(r.path, "/bill/a%%2F%04d", &n)
-				fmt.Sscanf(r.query[strings.Index(r.query, "seq=")+4:], "%d", &seq)
+				_, err1 := fmt.Sscanf(r.path, "/bill/a%%2F%04d", &n)
+				_, err2 := fmt.Sscanf(r.query[strings.Index(r.query, "seq=")+4:], "%d", &seq)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("request %s?%s: %v %v", r.path, r.query, err1, err2)
+				}
 				if (seq-1)%10 != n-1 {
 					t.Errorf("sequential: request %d took row %d", seq, n)
 					break
@@ -381,7 +384,7 @@ func TestRunFailureSamples(t *testing.T) {
 		if _, err := fmt.Sscanf(s.URL, srv.URL+"/fail/bill/a%%2F%04d", &row); err != nil {
 			t.Fatalf("sample url %s: %v", s.URL, err)
 		}
-		if s.Interface != "query_bill" || s.Reason != "http_5xx" || s.Status != 500 || s.Method != "POST" {
+		if s.Interface != "query_bill" || s.Reason != "http_5xx" || s.Status != 500 || s.Method != http.MethodPost {
 			t.Errorf("sample %d: %+v", n, s)
 		}
 		if got := s.RequestHeaders["X-Phone"]; len(got) != 1 || got[0] != fmt.Sprintf("1380000%04d", row) {
