@@ -154,6 +154,7 @@ func (f *FailureSamples) Samples() []FailureSample {
 // WriteJSONLines writes the samples, one JSON object a line.
 func (f *FailureSamples) WriteJSONLines(w io.Writer) (int, error) {
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // URLs and bodies as they were, & and < included
 	samples := f.Samples()
 	for _, s := range samples {
 		if err := enc.Encode(s); err != nil {

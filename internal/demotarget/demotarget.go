@@ -149,9 +149,24 @@ func (s *Server) Degrade(d Degradation) error {
 // ServeHTTP answers the business endpoints, and /-/degrade: GET shows the
 // degradation, POST with form values slowdown, extra_system_errors,
 // extra_business_errors changes it.
+// TestDataPath answers set-up (POST) and teardown (DELETE) requests.
+const TestDataPath = "/api/test-data"
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/-/degrade" {
 		s.degradeHandler(w, r)
+		return
+	}
+	if r.URL.Path == TestDataPath {
+		// Where a scenario's set-up and teardown prepare and remove their
+		// test accounts (examples/parameterized.yml).
+		switch r.Method {
+		case http.MethodPost, http.MethodDelete:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Allow", "POST, DELETE")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
 		return
 	}
 	e, ok := s.endpoints[r.URL.Path]
