@@ -25,6 +25,9 @@ type Report struct {
 	// Run is the run reported on (`perfbase report --run`); Month is then
 	// empty.
 	Run *RunInfo `json:"run,omitempty"`
+	// SaturatedBaselines are baseline runs whose load generator was
+	// saturated: their latencies include its queueing.
+	SaturatedBaselines []string `json:"saturated_baselines,omitempty"`
 	// Unit is what one observation of the statistics is, UnitRuns or
 	// UnitDays, and UnitReason why.
 	Unit       string `json:"unit"`

@@ -196,6 +196,11 @@ func BuildRunReport(ctx context.Context, q Querier, o Options, runID string, pin
 	rep := runReport(baseSamples, curSamples, o)
 	rep.Baseline = src
 	rep.Run = &cur
+	for _, r := range baseRuns {
+		if r.GeneratorSaturated {
+			rep.SaturatedBaselines = append(rep.SaturatedBaselines, r.RunID)
+		}
+	}
 	rep.Timezone = o.Location.String()
 	rep.UnitReason = fmt.Sprintf("run %s against %d baseline run(s): each run is one observation, its %s windows the noise within it",
 		runID, len(src.Runs), runrecordWindow)

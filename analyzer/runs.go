@@ -41,6 +41,11 @@ type RunInfo struct {
 	// Interfaces and Requests are filled by ListRuns when asked to count.
 	Interfaces int     `json:"interfaces"`
 	Requests   float64 `json:"requests"`
+	// FailuresFiles are where the shards wrote failure samples.
+	FailuresFiles []string `json:"failures_files,omitempty"`
+	// GeneratorSaturated: in some shard the load generator, not the
+	// target, limited the run.
+	GeneratorSaturated bool `json:"generator_saturated,omitempty"`
 
 	metas []runrecord.Meta
 }
@@ -117,6 +122,10 @@ func ListRuns(ctx context.Context, q Querier, rq RunQuery) ([]RunInfo, error) {
 		ri.Start, ri.End = minTime(ri.Start, m.Start), maxTime(ri.End, m.End)
 		ri.SteadyStart = minTime(ri.SteadyStart, m.SteadyStart)
 		ri.Status = worseStatus(ri.Status, m.Status)
+		if m.FailuresFile != "" {
+			ri.FailuresFiles = append(ri.FailuresFiles, m.FailuresFile)
+		}
+		ri.GeneratorSaturated = ri.GeneratorSaturated || m.GeneratorSaturated
 		if m.Thresholds == c.RecordThresholdsFailed || ri.Thresholds == c.RecordThresholdsNone {
 			ri.Thresholds = m.Thresholds
 		}

@@ -79,12 +79,24 @@ func location(r *analyzer.Report) *time.Location {
 }
 
 // unitLine says what one observation was, for reports over runs (the
-// reports over days keep the layout they always had).
+// reports over days keep the layout they always had), and what a reader
+// of the run must know: where its failure samples are, and whether its
+// load generator, or a baseline run's, was saturated.
 func unitLine(r *analyzer.Report) string {
 	if r.Unit != analyzer.UnitRuns {
 		return ""
 	}
-	return "Unit: runs. " + r.UnitReason + "."
+	line := "Unit: runs. " + r.UnitReason + "."
+	if r.Run != nil && r.Run.GeneratorSaturated {
+		line += " WARNING: the load generator was saturated in run " + r.Run.RunID + ": its latencies include the generator's own queueing."
+	}
+	if len(r.SaturatedBaselines) > 0 {
+		line += " WARNING: the load generator was saturated in baseline run(s) " + strings.Join(r.SaturatedBaselines, ", ") + "."
+	}
+	if r.Run != nil && len(r.Run.FailuresFiles) > 0 {
+		line += " Failure samples: " + strings.Join(r.Run.FailuresFiles, ", ") + "."
+	}
+	return line
 }
 
 // Evidence describes how a comparison of runs reached its verdict, in one

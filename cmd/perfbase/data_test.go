@@ -352,9 +352,16 @@ func TestRunFailureSamples(t *testing.T) {
 		[]byte(`headers: {X-Phone: "{{acct.phone}}", Authorization: "Bearer ${PERFBASE_TEST_TOKEN}", X-Trace: "t-${PERFBASE_TEST_TOKEN}"}`), 1)
 	_ = os.WriteFile(scen, text, 0o644)
 	failures := filepath.Join(dir, "failures.jsonl")
-	code, stdout, stderr := perfbase(t, "run", "--listen", "", "--progress", "off", "--no-store", "--failures", failures, "--failures-per-kind", "3", scen)
+	dataDir := filepath.Join(dir, "data")
+	code, stdout, stderr := perfbase(t, "run", "--run-id", "fs-1", "--listen", "", "--progress", "off", "--data-dir", dataDir,
+		"--failures", failures, "--failures-per-kind", "3", scen)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The run's record says where the samples are, for perfbase runs and report --run.
+	code, runs, stderr := perfbase(t, "runs", "--data-dir", dataDir, "--format", "json")
+	if code != exitOK || !strings.Contains(runs, `"failures_files": [`) || !strings.Contains(runs, failures) {
+		t.Errorf("perfbase runs does not point to %s (exit %d):\n%s\n%s", failures, code, runs, stderr)
 	}
 	if !strings.Contains(stdout, "failure samples: "+failures) {
 		t.Errorf("the summary does not point to the samples:\n%s", stdout)

@@ -70,7 +70,17 @@ const (
 	// LabelThresholds sums up the scenario's thresholds for the run-shard
 	// (RecordThresholds* values); LabelThreshold names one threshold.
 	LabelThresholds = "thresholds"
+	// LabelFailures is where the run wrote its failure samples
+	// (perfbase run --failures); absent when it wrote none.
+	LabelFailures = "failures_file"
+	// LabelGenerator is RecordGeneratorSaturated when the load generator,
+	// not the target, limited the run; absent otherwise.
+	LabelGenerator = "generator"
 )
+
+// RecordGeneratorSaturated is the LabelGenerator value of a run whose
+// latencies include the load generator's own queueing.
+const RecordGeneratorSaturated = "saturated"
 
 // RecordShardUnsharded is the LabelShard value of a run that was not split.
 const RecordShardUnsharded = "1/1"

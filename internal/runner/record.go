@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -164,10 +165,15 @@ func recordMeta(o *Options, sum *loader.Summary) runrecord.Meta {
 			thresholds = c.RecordThresholdsFailed
 		}
 	}
+	failures := sum.FailuresFile
+	if abs, err := filepath.Abs(failures); err == nil && failures != "" {
+		failures = abs // the report may run from anywhere
+	}
 	return runrecord.Meta{
 		RunID: o.RunID, Scenario: o.Scenario.Name, Mode: o.Scenario.Mode,
 		Shard: fmt.Sprintf("%d/%d", o.Shard.Index, o.Shard.Count), Shards: o.Shard.Count,
 		Status: status, Thresholds: thresholds, Start: sum.Start, End: sum.End,
+		FailuresFile: failures, GeneratorSaturated: sum.Generator.Saturated,
 	}
 }
 

@@ -171,7 +171,7 @@ func (d *decoder) series(ss *model.SampleStream) {
 // infoLabels keeps the labels of the info series that make up Meta.
 func infoLabels(m model.Metric) model.Metric {
 	out := model.Metric{}
-	for _, n := range []string{c.LabelRunID, c.LabelMode, c.LabelStatus, c.LabelThresholds, c.LabelShards} {
+	for _, n := range []string{c.LabelRunID, c.LabelMode, c.LabelStatus, c.LabelThresholds, c.LabelShards, c.LabelFailures, c.LabelGenerator} {
 		if v, ok := m[model.LabelName(n)]; ok {
 			out[model.LabelName(n)] = v
 		}
@@ -230,13 +230,15 @@ func (r *runAcc) record() (Record, error) {
 	}
 	info := r.info
 	m := Meta{
-		RunID:      string(info[c.LabelRunID]),
-		Scenario:   r.key.scenario,
-		Shard:      r.key.shard,
-		Mode:       string(info[c.LabelMode]),
-		Status:     string(info[c.LabelStatus]),
-		Thresholds: string(info[c.LabelThresholds]),
-		End:        time.UnixMilli(r.key.t).UTC(),
+		RunID:              string(info[c.LabelRunID]),
+		Scenario:           r.key.scenario,
+		Shard:              r.key.shard,
+		Mode:               string(info[c.LabelMode]),
+		Status:             string(info[c.LabelStatus]),
+		Thresholds:         string(info[c.LabelThresholds]),
+		FailuresFile:       string(info[c.LabelFailures]),
+		GeneratorSaturated: string(info[c.LabelGenerator]) == c.RecordGeneratorSaturated,
+		End:                time.UnixMilli(r.key.t).UTC(),
 	}
 	var errs []error
 	if n, err := strconv.Atoi(string(info[c.LabelShards])); err != nil {

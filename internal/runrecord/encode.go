@@ -30,6 +30,10 @@ func Encode(r Record) ([]Sample, error) {
 	m := r.Meta
 	end := m.End.UnixMilli()
 	shards := strconv.Itoa(m.Shards)
+	generator := ""
+	if m.GeneratorSaturated {
+		generator = c.RecordGeneratorSaturated
+	}
 	base := []string{c.LabelScenario, m.Scenario, c.LabelShard, m.Shard}
 	series := func(name string, pairs ...string) labels.Labels {
 		b := labels.NewScratchBuilder(2 + (len(base)+len(pairs))/2)
@@ -46,7 +50,8 @@ func Encode(r Record) ([]Sample, error) {
 	}
 	out := []Sample{
 		{series(c.MetricRecordInfo, c.LabelRunID, m.RunID, c.LabelShards, shards, c.LabelMode, m.Mode,
-			c.LabelStatus, m.Status, c.LabelThresholds, m.Thresholds), end, 1},
+			c.LabelStatus, m.Status, c.LabelThresholds, m.Thresholds,
+			c.LabelFailures, m.FailuresFile, c.LabelGenerator, generator), end, 1},
 		{series(c.MetricRecordStart), end, unixSeconds(m.Start.UnixMilli())},
 		{series(c.MetricRecordSteadyStart), end, unixSeconds(m.SteadyStart.UnixMilli())},
 	}

@@ -40,6 +40,11 @@ type Meta struct {
 	// its steady phase started, where the first window starts; End when it
 	// ended: every total of the record is written at End.
 	Start, SteadyStart, End time.Time
+	// FailuresFile is where the run wrote its failure samples, "" if none.
+	FailuresFile string
+	// GeneratorSaturated: the load generator, not the target, limited
+	// the run, so its latencies include the generator's queueing.
+	GeneratorSaturated bool
 }
 
 // Counts are completed requests by outcome.

@@ -33,6 +33,9 @@ func TestRoundTripThroughStore(t *testing.T) {
 	other := testMeta("run-3", `search "v2"`, "1/1")
 	other.Status = c.RecordStatusGuardAborted
 	other.Thresholds = c.RecordThresholdsNone
+	// A run that kept failure samples and whose generator was saturated.
+	other.FailuresFile = "/var/perfbase/failures run-3.jsonl"
+	other.GeneratorSaturated = true
 	want := []Record{
 		synthRun(t, s1, day, 12*time.Minute+10*time.Second),
 		synthRun(t, s2, day.Add(3*time.Millisecond), 12*time.Minute+40*time.Second),
