@@ -1,14 +1,17 @@
 package loader_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,25 +52,52 @@ func BenchmarkRunMaxRate(b *testing.B) {
 		stage = fmt.Sprintf("{duration: %s, rate: %d}", duration, envInt(b, "PERFBASE_BENCH_RATE", 0))
 	}
 
+	dir := b.TempDir()
+	var rows strings.Builder
+	rows.WriteString("id,phone,month\n")
+	for i := 1; i <= 1000; i++ {
+		fmt.Fprintf(&rows, "a%04d,1380000%04d,2026-%02d\n", i, i, i%12+1)
+	}
+	accounts := filepath.Join(dir, "accounts.csv")
+	if err := os.WriteFile(accounts, []byte(rows.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	const static = `  - name: query_balance
+    method: POST
+    path: "/api/balance?account=a0001&month=2026-02"
+    headers: {X-Phone: "13800000001"}
+    body: '{"account": "a0001", "month": "2026-02", "seq": 1}'
+`
+	templated := `  - name: query_balance
+    method: POST
+    path: "/api/balance?account={{acct.id}}&month={{acct.month}}"
+    headers: {X-Phone: "{{acct.phone}}"}
+    body: '{"account": "{{acct.id}}", "month": "{{acct.month}}", "seq": {{seq}}}'
+data:
+  acct: {file: ` + accounts + `}
+`
+	exp := func() (loader.Recorder, error) { return exporter.New(exporter.Options{RunID: "bench"}) }
 	for _, c := range []struct {
-		name   string
-		expect string
-		rec    func() (loader.Recorder, error)
+		name       string
+		expect     string
+		interfaces string
+		rec        func() (loader.Recorder, error)
 	}{
-		{"status/nop", "{status: [200]}", func() (loader.Recorder, error) { return loader.NopRecorder{}, nil }},
-		{"status/exporter", "{status: [200]}", func() (loader.Recorder, error) { return exporter.New(exporter.Options{RunID: "bench"}) }},
-		{"business/exporter", `{status: [200], business: {json: code, equals: "0000"}}`,
-			func() (loader.Recorder, error) { return exporter.New(exporter.Options{RunID: "bench"}) }},
+		{"status/nop", "{status: [200]}", "", func() (loader.Recorder, error) { return loader.NopRecorder{}, nil }},
+		{"status/exporter", "{status: [200]}", "", exp},
+		{"business/exporter", `{status: [200], business: {json: code, equals: "0000"}}`, "", exp},
+		{"post-static/exporter", "{status: [200]}", static, exp},
+		{"post-templates/exporter", "{status: [200]}", templated, exp},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			s, err := scenario.Parse(fmt.Appendf(nil, `name: bench
 target: %s
 defaults: {timeout: 5s, expect: %s}
 interfaces:
-  - {name: query_balance, path: /api/balance}
+%s
 stages:
   - %s
-`, target, c.expect, stage), "bench.yml")
+`, target, c.expect, cmp.Or(c.interfaces, "  - {name: query_balance, path: /api/balance}\n"), stage), "bench.yml")
 			if err != nil {
 				b.Fatal(err)
 			}

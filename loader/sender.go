@@ -47,6 +47,7 @@ type sender struct {
 	basePath string         // the target's path, before path
 	headers  []headerTemplate
 	bodyT    *feed.Template
+	bodySize int            // bodyT's size hint
 	sets     []int          // data sets the request takes rows from
 	pickers  []*feed.Picker // by data set index
 	setNames []string
@@ -62,9 +63,10 @@ type headerTemplate struct {
 
 // slot is a worker's reusable state: the kept body and template buffers.
 type slot struct {
-	buf  []byte
-	path []byte
-	vals feed.Values
+	buf     []byte
+	path    []byte
+	scratch []byte
+	vals    feed.Values
 }
 
 // sent is what a failure sample needs of the request as it was sent.
@@ -143,7 +145,7 @@ func newSender(s *scenario.Scenario, it scenario.Interface, rt http.RoundTripper
 	if bt.Static() {
 		snd.body = []byte(bt.Text())
 	} else {
-		snd.bodyT = bt
+		snd.bodyT, snd.bodySize = bt, bt.SizeHint()
 	}
 	seen := map[int]bool{}
 	for _, t := range append([]*feed.Template{snd.path, snd.bodyT}, headerTemplatesOf(snd.headers)...) {
@@ -271,14 +273,21 @@ func (s *sender) render(req *http.Request, sl *slot, body *[]byte) error {
 		req.URL = &u
 	}
 	if len(s.headers) > 0 {
-		h := s.header.Clone()
+		// A new map per request (the transport may still read the last
+		// one), sharing the static values' slices, which nobody writes.
+		h := make(http.Header, len(s.header)+len(s.headers))
+		for k, v := range s.header {
+			h[k] = v
+		}
 		for _, ht := range s.headers {
-			h[ht.name] = []string{string(ht.t.Render(nil, &sl.vals))}
+			sl.scratch = ht.t.Render(sl.scratch[:0], &sl.vals)
+			h[ht.name] = []string{string(sl.scratch)}
 		}
 		req.Header = h
 	}
 	if s.bodyT != nil {
-		*body = s.bodyT.Render(nil, &sl.vals)
+		// A new slice per request, allocated once at about its size.
+		*body = s.bodyT.Render(make([]byte, 0, s.bodySize), &sl.vals)
 	}
 	return nil
 }

@@ -172,6 +172,19 @@ func (t *Template) Text() string {
 	return b.String()
 }
 
+// SizeHint is a guess of a rendering's length, to allocate it once: the
+// literal text and 24 bytes a placeholder.
+func (t *Template) SizeHint() int {
+	n := 0
+	for _, p := range t.parts {
+		n += len(p.lit)
+		if p.kind != literal {
+			n += 24
+		}
+	}
+	return n
+}
+
 // Sets lists the data sets the template reads, by index.
 func (t *Template) Sets() []int { return t.sets }
 
