@@ -9,6 +9,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/perfbase/perfbase/internal/conventions"
 )
 
 // Sizing of the open-loop worker pool. Each worker carries one request at
@@ -63,8 +65,11 @@ type attack struct {
 	handled  uint64 // scheduler only: arrivals sent or dropped
 
 	// Observed latency for the pool's size (Little's law).
-	latSum   atomic.Int64 // ns, since the last sizing
-	latN     atomic.Int64
+	latSum atomic.Int64 // ns, since the last sizing
+	latN   atomic.Int64
+	// inflight counts the requests sent and not yet recorded; its
+	// abandonedBit is set when the user quits and the engine records what
+	// is still in flight itself (see abandon).
 	inflight atomic.Int64
 }
 
@@ -103,7 +108,9 @@ func (a *attack) fire(due time.Time, sl *slot) {
 		a.stop()
 		return
 	}
-	a.inflight.Add(-1)
+	if !a.complete() {
+		return // the engine recorded it when the user quit
+	}
 	a.latSum.Add(int64(r.latency))
 	a.latN.Add(1)
 	var errText string
@@ -117,6 +124,35 @@ func (a *attack) fire(due time.Time, sl *slot) {
 	}
 	if r.body != nil {
 		sl.buf = r.body[:0] // keep a grown buffer
+	}
+}
+
+// abandonedBit marks an attack's in-flight count as taken over by the engine.
+const abandonedBit = int64(1) << 62
+
+// complete takes one request off the in-flight count, and reports whether
+// its worker records it: false once the engine has abandoned the attack's
+// in-flight requests. Each request is recorded exactly once, by its worker
+// or by abandon.
+func (a *attack) complete() bool {
+	for {
+		n := a.inflight.Load()
+		if n&abandonedBit != 0 {
+			return false
+		}
+		if a.inflight.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// abandon takes over the requests still in flight when the user quits:
+// they are recorded as system failures now (the process will not wait for
+// their answers), and their workers will not record them again.
+func (a *attack) abandon() {
+	n := a.inflight.Or(abandonedBit) &^ abandonedBit
+	for range n {
+		a.rec.Done(Observation{Outcome: SystemFailure, Reason: conventions.ReasonTransport, Warmup: a.warmup})
 	}
 }
 
@@ -285,7 +321,7 @@ func (p *pool) fit(now time.Time) {
 		}
 	}
 	lat := p.ewma
-	if lat == 0 && a.inflight.Load() > 0 {
+	if lat == 0 && a.inflight.Load()&^abandonedBit > 0 {
 		// Nothing has completed yet: the first requests have been in
 		// flight at least this long. Only until the first completion,
 		// so that later stalls (the target's or the generator's) never

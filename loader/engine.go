@@ -64,15 +64,18 @@ func (o *Options) setDefaults() {
 
 // engine runs one scenario.
 type engine struct {
-	s        *scenario.Scenario
-	opts     Options
-	stats    map[string]*ifaceStats
-	order    []string
-	recs     map[string]InterfaceRecorder
-	rates    map[string]*rateGauge
-	cls      map[string]*classifier
-	senders  map[string]*sender
-	failures *FailureSamples
+	s       *scenario.Scenario
+	opts    Options
+	stats   map[string]*ifaceStats
+	order   []string
+	recs    map[string]InterfaceRecorder
+	rates   map[string]*rateGauge
+	cls     map[string]*classifier
+	senders map[string]*sender
+	// attacks are every attack started, for a quit to abandon.
+	attacksMu sync.Mutex
+	attacks   []*attack
+	failures  *FailureSamples
 	// exhaustedBy names, per interface, the data set that ran out.
 	exhaustedBy sync.Map
 	reqCtx      context.Context // parent of every load request; cancelled by Quit
@@ -106,6 +109,10 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 	e.stage.Store("")
 	transport := newTransport(s)
 	defer transport.CloseIdleConnections()
+	fast := newFastClient(s)
+	if fast != nil {
+		defer fast.CloseIdleConnections()
+	}
 	e.failures = opts.Failures
 	pickers, err := newPickers(s, opts.Shard)
 	if err != nil {
@@ -129,6 +136,7 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		if err != nil {
 			return nil, fmt.Errorf("loader: %w", err)
 		}
+		snd.fast = fast
 		e.senders[it.Name] = snd
 	}
 	reqCtx, abortRequests := context.WithCancel(context.Background())
@@ -184,8 +192,27 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		e.runStep(runCtx, stp)
 	}
 	// In-flight requests finish (bounded by their timeouts) so that every
-	// sent request gets its outcome.
-	e.drains.Wait()
+	// sent request gets its outcome, unless the user insists on quitting:
+	// then what is still in flight is left out of the summary.
+	drained := make(chan struct{})
+	go func() {
+		e.drains.Wait()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-quitOrNever(opts.Quit):
+		select {
+		case <-drained:
+		case <-time.After(quitGrace):
+			opts.Logger.Warn("quitting with requests in flight: they count as system failures")
+			e.attacksMu.Lock()
+			for _, a := range e.attacks {
+				a.abandon()
+			}
+			e.attacksMu.Unlock()
+		}
+	}
 	end := opts.Now()
 	stopBG()
 	bg.Wait()
@@ -215,6 +242,17 @@ func Run(ctx context.Context, s *scenario.Scenario, opts Options) (*Summary, err
 		return sum, ErrGuardAborted
 	}
 	return sum, nil
+}
+
+// quitGrace is how long a quit waits for requests that net/http aborts
+// to report back.
+const quitGrace = 200 * time.Millisecond
+
+func quitOrNever(q <-chan struct{}) <-chan struct{} {
+	if q == nil {
+		return make(chan struct{}) // never closed
+	}
+	return q
 }
 
 // stepContext is the context of teardown steps: not the run's (they run
@@ -344,6 +382,9 @@ func (e *engine) startLoad(ctx context.Context, stp step, l load) (stop func(ear
 		lateness: e.s.Defaults.Lateness.D(), ceiling: e.s.Defaults.MaxInFlight,
 		began: e.opts.Now(),
 	}
+	e.attacksMu.Lock()
+	e.attacks = append(e.attacks, a)
+	e.attacksMu.Unlock()
 	stepDone := make(chan struct{}) // closed when the step ends
 	if l.users > 0 {
 		a.rec.SetUsers(l.users)

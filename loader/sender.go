@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/perfbase/perfbase/loader/feed"
 	"github.com/perfbase/perfbase/loader/scenario"
 )
@@ -32,6 +34,8 @@ var errExhausted = errors.New("data set exhausted")
 // only), and the client's per-request bookkeeping is cost without use here.
 type sender struct {
 	rt      http.RoundTripper
+	fast    *fasthttp.HostClient // plain-HTTP targets; rt otherwise
+	fullURI string               // the static request's URI, for fast
 	method  string
 	url     *url.URL
 	host    string      // the Host header: the URL's, or the user's own
@@ -127,6 +131,9 @@ func newSender(s *scenario.Scenario, it scenario.Interface, rt http.RoundTripper
 		}
 		snd.headers = append(snd.headers, headerTemplate{name: http.CanonicalHeaderKey(k), t: t})
 	}
+	if snd.path == nil {
+		snd.fullURI = snd.url.String()
+	}
 	if u.User != nil && hdr.Get("Authorization") == "" {
 		// Credentials in the target URL, as an http.Client would send them.
 		pass, _ := u.User.Password()
@@ -199,6 +206,15 @@ func (s *sender) do(ctx context.Context, sl *slot, beforeSend func(), withReq bo
 		if err := s.render(req, sl, &body); err != nil {
 			return response{err: err}
 		}
+	}
+	if s.fast != nil {
+		var r response
+		if withReq {
+			r.req = &sent{url: requestURL(req.URL), header: req.Header, body: body}
+		}
+		beforeSend()
+		s.fastDo(req, body, sl, &r)
+		return r
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()

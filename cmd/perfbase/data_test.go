@@ -140,7 +140,8 @@ func checkSteps(t *testing.T, all []seenRequest, runID string) {
 // JSON body; set-up came first, teardown last, all marked. Two shards of
 // the same scenario never share a row.
 func TestRunUniqueRows(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its load would skew the latency-sensitive tests
+	// that run in parallel.
 	target := &recordingTarget{}
 	srv := httptest.NewServer(target)
 	t.Cleanup(srv.Close)
@@ -214,7 +215,8 @@ func TestRunUniqueRows(t *testing.T) {
 // TestRunSequentialAndRandomRows: sequential wraps in file order; random
 // uses the rows about uniformly.
 func TestRunSequentialAndRandomRows(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its load would skew the latency-sensitive tests
+	// that run in parallel.
 	for _, order := range []string{"sequential", "random"} {
 		target := &recordingTarget{}
 		srv := httptest.NewServer(target)
@@ -264,7 +266,8 @@ func TestRunSequentialAndRandomRows(t *testing.T) {
 // TestRunStepsAroundInterruptsAndAborts: teardown runs after SIGINT and
 // after a guard abort; a failing set-up sends no load and exits 1.
 func TestRunStepsAroundInterruptsAndAborts(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its load would skew the latency-sensitive tests
+	// that run in parallel.
 	bin := binary(t)
 	t.Run("sigint", func(t *testing.T) {
 		t.Parallel()
@@ -415,7 +418,8 @@ func TestRunFailureSamples(t *testing.T) {
 // TestRunTemplateErrors: unknown data sets and columns are validation
 // errors at their line, exit 2, and nothing is sent.
 func TestRunTemplateErrors(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its load would skew the latency-sensitive tests
+	// that run in parallel.
 	target := &recordingTarget{}
 	srv := httptest.NewServer(target)
 	t.Cleanup(srv.Close)

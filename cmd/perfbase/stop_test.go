@@ -66,7 +66,8 @@ func (l *arrivalLog) after(t time.Time) int {
 // the target sees no request sent after the signal. A second signal ends
 // the wait for hanging requests at once.
 func TestRunStopsPromptly(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its load would skew the latency-sensitive tests
+	// that run in parallel.
 	bin := binary(t)
 	for _, c := range []struct {
 		name     string
