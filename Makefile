@@ -45,6 +45,7 @@ FUZZ_TARGETS := \
 	./internal/runrecord:FuzzDecode \
 	./internal/runrecord:FuzzDecodeEdits \
 	./loader:FuzzJSONField \
+	./loader/feed:FuzzCompile \
 	./loader/scenario:FuzzParse
 
 .PHONY: fuzz
