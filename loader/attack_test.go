@@ -191,3 +191,41 @@ func TestJudgeSaturation(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestsCarryOnlyTheScenariosHeaders: the target sees the headers the
+// scenario sets, the User-Agent perfbase, Host and Content-Length, and no
+// others (no default Content-Type, no Accept-Encoding), over the HTTP
+// client of plain-HTTP targets.
+func TestRequestsCarryOnlyTheScenariosHeaders(t *testing.T) {
+	t.Parallel()
+	got := make(chan http.Header, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.Header.Clone():
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	s := mustParse(t, fmt.Sprintf(`name: headers
+target: %s
+interfaces:
+  - {name: q, method: POST, path: /, headers: {X-Custom: "v 1"}, body: '{"a":1}'}
+stages:
+  - {duration: 200ms, rate: 20}
+`, srv.URL))
+	if _, err := Run(context.Background(), s, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h := <-got
+	want := map[string]string{"X-Custom": "v 1", "User-Agent": DefaultUserAgent, "Content-Length": "7"}
+	for k, v := range want {
+		if h.Get(k) != v {
+			t.Errorf("%s: %q, want %q", k, h.Get(k), v)
+		}
+	}
+	for k := range h {
+		if _, ok := want[k]; !ok {
+			t.Errorf("header %s: %q was not asked for", k, h.Get(k))
+		}
+	}
+}

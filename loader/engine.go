@@ -329,7 +329,10 @@ func newTransport(s *scenario.Scenario) *http.Transport {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: s.Defaults.Timeout.D(),
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: s.Defaults.Insecure}, //nolint:gosec // the user asked for it in the scenario
-		ForceAttemptHTTP2:   true,
+		// Requests carry the headers the scenario sets and no others,
+		// over HTTP and HTTPS alike: no implicit Accept-Encoding.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  true,
 	}
 }
 

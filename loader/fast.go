@@ -61,6 +61,9 @@ func (s *sender) fastDo(req *http.Request, body []byte, sl *slot, r *response) {
 	defer fasthttp.ReleaseRequest(fr)
 	defer fasthttp.ReleaseResponse(res)
 	fr.Header.SetMethod(s.method)
+	// Only the headers the scenario sets, as net/http sends them: no
+	// default Content-Type for a body.
+	fr.Header.SetNoDefaultContentType(true)
 	if req.URL == s.url && s.fullURI != "" {
 		fr.SetRequestURI(s.fullURI)
 	} else {

@@ -21,6 +21,9 @@ import (
 	"github.com/perfbase/perfbase/loader/scenario"
 )
 
+// DefaultUserAgent is sent when the scenario sets no User-Agent.
+const DefaultUserAgent = "perfbase"
+
 // sampleBody is how much of a failed response's body a failure sample keeps.
 const sampleBody = 1024
 
@@ -133,6 +136,10 @@ func newSender(s *scenario.Scenario, it scenario.Interface, rt http.RoundTripper
 	}
 	if snd.path == nil {
 		snd.fullURI = snd.url.String()
+	}
+	if _, set := hdr["User-Agent"]; !set {
+		// The same over both HTTP clients, and says who sends the load.
+		hdr.Set("User-Agent", DefaultUserAgent)
 	}
 	if u.User != nil && hdr.Get("Authorization") == "" {
 		// Credentials in the target URL, as an http.Client would send them.
