@@ -64,10 +64,10 @@ type generator struct {
 // target does. (A timer wake-up alone would not show it: the runtime
 // runs a woken timer's goroutine next.)
 const (
-	probeEvery  = 5 * time.Millisecond
+	probeEvery  = 10 * time.Millisecond
 	probeWindow = 250 * time.Millisecond
 	// starvedLag of run-queue wait means starved.
-	starvedLag = 5 * time.Millisecond
+	starvedLag = 2 * time.Millisecond
 )
 
 // probe measures the run-queue wait until ctx ends.

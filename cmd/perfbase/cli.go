@@ -35,6 +35,8 @@ type CLI struct {
 type GlobalFlags struct {
 	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
 	LogFormat string `help:"Log format: logfmt or json." default:"logfmt" enum:"logfmt,json"`
+	// CPUProfile is for finding where a command's time goes (BENCHMARKS.md).
+	CPUProfile string `name:"cpu-profile" help:"Write a Go CPU profile of the command to this file." placeholder:"FILE" hidden:""`
 }
 
 // Globals is what every command's Run receives: the writers, the logger and

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 
@@ -101,6 +102,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "perfbase: %v\n", err)
 		return exitBadInput
 	}
+	if cli.CPUProfile != "" {
+		stopProfile, err := startCPUProfile(cli.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "perfbase: --cpu-profile: %v\n", err)
+			return exitBadInput
+		}
+		defer stopProfile()
+	}
 	if err := kctx.Run(globals); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -149,4 +158,21 @@ func signalContext() (context.Context, <-chan struct{}, func() os.Signal, func()
 		close(done)
 		cancel()
 	}
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close() // the profile is written; a failed close loses nothing we could report
+	}, nil
 }
