@@ -24,9 +24,23 @@ const (
 	// sizeEvery is how often the pool's limit follows rate and latency.
 	sizeEvery  = 100 * time.Millisecond
 	refitEvery = 20 * time.Millisecond
-	// wakeQuantum is the shortest sleep of the scheduler.
-	wakeQuantum = time.Millisecond
+	// The scheduler sleeps at least long enough for wakeBurst arrivals,
+	// within [minWake, maxWake]: each wake-up of an otherwise idle process
+	// is a context switch, which at 5,000 req/s cost more CPU than the
+	// requests (BENCHMARKS.md), while the arrivals of one wake-up leave
+	// together, at most maxWake late, in bursts of at most wakeBurst.
+	wakeBurst = 16
+	minWake   = 500 * time.Microsecond
+	maxWake   = 3 * time.Millisecond
 )
+
+// wakeQuantum is the scheduler's shortest sleep at rate req/s.
+func wakeQuantum(rate float64) time.Duration {
+	if rate <= 0 {
+		return maxWake
+	}
+	return min(max(time.Duration(wakeBurst/rate*float64(time.Second)), minWake), maxWake)
+}
 
 // job is one arrival handed to a worker.
 type job struct {
@@ -203,10 +217,9 @@ func (a *attack) runOpen() {
 			return
 		}
 		if wait > 0 {
-			// Wake-ups are batched: at high rates arrivals due within
-			// one quantum leave together, at most a quantum late, which
-			// costs a fraction of one timer wake-up per arrival.
-			timer.Reset(max(wait, wakeQuantum))
+			// Wake-ups are batched: arrivals due within one quantum leave
+			// together.
+			timer.Reset(max(wait, wakeQuantum(a.pacer.Rate(elapsed))))
 			select {
 			case <-timer.C:
 				continue
