@@ -24,6 +24,8 @@ const (
 	// sizeEvery is how often the pool's limit follows rate and latency.
 	sizeEvery  = 100 * time.Millisecond
 	refitEvery = 20 * time.Millisecond
+	// starvedGrowEvery is how often a starved generator's pool may grow.
+	starvedGrowEvery = time.Second
 	// The scheduler sleeps at least long enough for wakeBurst arrivals,
 	// within [minWake, maxWake]: each wake-up of an otherwise idle process
 	// is a context switch, which at 5,000 req/s cost more CPU than the
@@ -347,6 +349,14 @@ func (p *pool) fit(now time.Time) {
 	case limit <= p.limit:
 		p.limit = limit
 	case a.e.gen.starved():
+		// Short of CPU, the latency may be the generator's own queue:
+		// grow by a quarter a second at most, so that a slow target on a
+		// busy machine still gets its workers, slowly, and a starved
+		// generator never piles them up.
+		if now.Sub(p.grown) >= starvedGrowEvery {
+			p.limit = min(limit, p.limit+max(1, p.limit/4))
+			p.grown = now
+		}
 	case now.Sub(p.grown) >= sizeEvery:
 		// At most double every sizeEvery: the latency it grows on may be
 		// inflated by the generator's own load, and a slower growth gives

@@ -51,10 +51,8 @@ type generator struct {
 	saturatedWindows atomic.Int64
 	saturatedNow     atomic.Bool
 
-	// The probe's run-queue wait, ns: the largest in the current and the
-	// previous probe window.
-	overshoot     atomic.Int64
-	overshootPrev atomic.Int64
+	// Whether the last two finished probe windows were starved.
+	starvedCur, starvedPrev atomic.Bool
 }
 
 // Starvation probe: every probeEvery a goroutine yields and measures how
@@ -68,13 +66,23 @@ const (
 	probeWindow = 250 * time.Millisecond
 	// starvedLag of run-queue wait means starved.
 	starvedLag = 2 * time.Millisecond
+	// busyShare of GOMAXPROCS' CPU time means starved.
+	busyShare = 0.45
 )
 
-// probe measures the run-queue wait until ctx ends.
+// probe measures the run-queue wait until ctx ends. A window is starved
+// when at least half of its probes waited longer than starvedLag (one
+// spike, another process's burst or a GC pause, is not starvation; a run
+// queue that stays long is), or when the process used busyShare of its
+// processors or more: then, as with another process on the same core
+// taking the rest, more workers only compete for the same CPU. Waiting
+// for a slow target uses next to none.
 func (g *generator) probe(ctx context.Context) {
 	t := time.NewTicker(probeEvery)
 	defer t.Stop()
 	rotate := time.Now().Add(probeWindow)
+	var probes, late int64
+	lastCPU, lastAt := processCPU(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -84,19 +92,26 @@ func (g *generator) probe(ctx context.Context) {
 		began := time.Now()
 		runtime.Gosched()
 		now := time.Now()
-		if wait := int64(now.Sub(began)); wait > g.overshoot.Load() {
-			g.overshoot.Store(wait)
+		probes++
+		if now.Sub(began) > starvedLag {
+			late++
 		}
 		if now.After(rotate) {
-			g.overshootPrev.Store(g.overshoot.Swap(0))
+			cpu := processCPU()
+			busy := float64(cpu-lastCPU) / float64(now.Sub(lastAt)) / float64(runtime.GOMAXPROCS(0))
+			lastCPU, lastAt = cpu, now
+			g.starvedPrev.Store(g.starvedCur.Load())
+			g.starvedCur.Store(2*late >= probes || busy >= busyShare)
+			probes, late = 0, 0
 			rotate = now.Add(probeWindow)
 		}
 	}
 }
 
-// starved reports whether the process waited for CPU lately.
+// starved reports whether the process waited for CPU lately: in the last
+// finished probe window or the one before.
 func (g *generator) starved() bool {
-	return time.Duration(max(g.overshoot.Load(), g.overshootPrev.Load())) > starvedLag
+	return g.starvedCur.Load() || g.starvedPrev.Load()
 }
 
 func (g *generator) lag(warmup bool, d time.Duration) {
