@@ -220,11 +220,7 @@ func (g *generator) summary(arrivals [2]uint64, completed uint64, cpu time.Durat
 	if arr == 0 {
 		var w histSnapshot
 		g.lagHist[0].snapshot(&w)
-		for i := range h.counts {
-			h.counts[i] += w.counts[i]
-		}
-		h.total += w.total
-		h.max = max(h.max, w.max)
+		h.add(&w)
 		drops, arr = drops+g.drops[0].Load(), arrivals[0]
 	}
 	s := GeneratorSummary{

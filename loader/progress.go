@@ -86,11 +86,7 @@ func (e *engine) progress(start, now time.Time, prev *progressState) Progress {
 		var w histSnapshot
 		st.latency[0].snapshot(h)
 		st.latency[1].snapshot(&w)
-		for i := range h.counts {
-			h.counts[i] += w.counts[i]
-		}
-		h.total += w.total
-		h.max = max(h.max, w.max)
+		h.add(&w)
 		if prev != nil {
 			if dt := now.Sub(prev.at).Seconds(); dt > 0 {
 				ip.AchievedRate = float64(done-prev.done[name]) / dt

@@ -66,6 +66,15 @@ func (h *histogram) snapshot(s *histSnapshot) {
 	s.max = time.Duration(h.max.Load())
 }
 
+// add merges o into s: the warm-up phase into the steady one.
+func (s *histSnapshot) add(o *histSnapshot) {
+	for i := range s.counts {
+		s.counts[i] += o.counts[i]
+	}
+	s.total += o.total
+	s.max = max(s.max, o.max)
+}
+
 // sub makes s the difference s - old, for windowed quantiles.
 func (s *histSnapshot) sub(old *histSnapshot) {
 	s.total = 0

@@ -102,11 +102,7 @@ func (e *engine) summary(start, end time.Time, cpu time.Duration) *Summary {
 			measured = all
 			var w histSnapshot
 			st.latency[0].snapshot(&w)
-			for i := range h.counts {
-				h.counts[i] += w.counts[i]
-			}
-			h.total += w.total
-			h.max = max(h.max, w.max)
+			h.add(&w)
 		}
 		is := InterfaceSummary{
 			Name:            name,

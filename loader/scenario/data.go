@@ -3,7 +3,6 @@ package scenario
 import (
 	"fmt"
 	"maps"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -184,11 +183,7 @@ func (v *validator) steps(field string, steps []Step) {
 			}
 			continue
 		}
-		switch st.Method {
-		case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
-		default:
-			v.errorf(f+".method", "%q is not an HTTP method", st.Method)
-		}
+		v.method(f+".method", st.Method)
 		switch {
 		case st.Path == "":
 			v.errorf(f, "needs a path (a request to the target) or exec (a command)")

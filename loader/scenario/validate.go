@@ -147,11 +147,7 @@ func (v *validator) interfaces(s *Scenario) map[string]int {
 
 func (v *validator) iface(f string, i int, it *Interface, names map[string]int) {
 	v.interfaceName(f+".name", i, it.Name, names)
-	switch it.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
-	default:
-		v.errorf(f+".method", "%q is not an HTTP method", it.Method)
-	}
+	v.method(f+".method", it.Method)
 	switch {
 	case it.Path == "":
 		v.errorf(f+".path", "is required, e.g. /api/balance")
@@ -170,6 +166,15 @@ func (v *validator) iface(f string, i int, it *Interface, names map[string]int) 
 	v.headers(f+".headers", it.Headers)
 	if it.Expect != nil {
 		v.expect(f+".expect", it.Expect)
+	}
+}
+
+// method checks the HTTP method of an interface or a set-up step.
+func (v *validator) method(field, m string) {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		v.errorf(field, "%q is not an HTTP method", m)
 	}
 }
 
